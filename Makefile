@@ -1,0 +1,65 @@
+# talkjs-bridge: build, test and run the Lambda functions locally.
+# Every target works on a fresh clone with Go installed; see README.md.
+
+SHELL := /bin/bash
+GO ?= go
+ARCH ?= arm64
+FUNCTIONS := webhook queue schedule
+BUILD_FLAGS := -trimpath -tags lambda.norpc -ldflags='-s -w'
+EVENT ?=
+FN ?=
+
+.PHONY: all build test vet fmt-check lint demo run invoke bench fuzz soak deploy clean \
+	build-WebhookFunction build-QueueFunction build-ScheduleFunction
+
+all: build
+
+## build: build/<name>/bootstrap for each function (ARCH=arm64 by default; ARCH=amd64 for this machine)
+build: $(addprefix build/,$(addsuffix /bootstrap,$(FUNCTIONS)))
+
+build/%/bootstrap: FORCE
+	CGO_ENABLED=0 GOOS=linux GOARCH=$(ARCH) $(GO) build $(BUILD_FLAGS) -o $@ ./functions/$*
+
+FORCE:
+
+# sam build (BuildMethod: makefile) calls build-<LogicalId> with ARTIFACTS_DIR set.
+build-WebhookFunction:
+	CGO_ENABLED=0 GOOS=linux GOARCH=arm64 $(GO) build $(BUILD_FLAGS) -o $(ARTIFACTS_DIR)/bootstrap ./functions/webhook
+build-QueueFunction:
+	CGO_ENABLED=0 GOOS=linux GOARCH=arm64 $(GO) build $(BUILD_FLAGS) -o $(ARTIFACTS_DIR)/bootstrap ./functions/queue
+build-ScheduleFunction:
+	CGO_ENABLED=0 GOOS=linux GOARCH=arm64 $(GO) build $(BUILD_FLAGS) -o $(ARTIFACTS_DIR)/bootstrap ./functions/schedule
+
+## test: formatting, vet, the workflow lint and every test with the race detector
+test: fmt-check vet lint
+	$(GO) test -race -timeout 20m ./...
+
+fmt-check:
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+
+vet:
+	$(GO) vet ./...
+
+lint:
+	@if [ -d .github/workflows ]; then $(GO) tool actionlint; fi
+
+## bench: the TalkJS client against a bare net/http POST (ratios in the README)
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem -count 6 ./talkjs/
+
+## fuzz: run each fuzz target for FUZZTIME (default 30s)
+FUZZTIME ?= 30s
+fuzz:
+	@set -e; for pkg in $$($(GO) list ./...); do \
+	  for t in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz' || true); do \
+	    echo "== $$pkg $$t"; $(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) $$pkg; \
+	  done; done
+
+## deploy: sam build && sam deploy (needs the AWS SAM CLI)
+deploy:
+	@command -v sam >/dev/null || { echo "sam (the AWS SAM CLI) is not installed: see https://docs.aws.amazon.com/serverless-application-model/latest/developerguide/install-sam-cli.html"; exit 1; }
+	sam build && sam deploy
+
+clean:
+	rm -rf build
