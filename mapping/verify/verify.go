@@ -1,0 +1,398 @@
+package verify
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Preset names accepted in [Config.Preset].
+const (
+	PresetGitHub           = "github"
+	PresetStripe           = "stripe"
+	PresetShopify          = "shopify"
+	PresetSlack            = "slack"
+	PresetStandardWebhooks = "standard-webhooks"
+	PresetTalkJS           = "talkjs"
+	PresetBasic            = "basic"
+	PresetBearer           = "bearer"
+	PresetHMAC             = "hmac"
+	PresetNone             = "none"
+)
+
+// DefaultTolerance is how far a signed timestamp may be from the clock, in
+// either direction, for every preset that signs one (Stripe, Slack and
+// Standard Webhooks all document five minutes) and for hmac with a
+// timestamp header, unless the config says otherwise.
+const DefaultTolerance = 5 * time.Minute
+
+// maxSignatures bounds how many candidate signatures one header may carry, so
+// a hostile header cannot make a request cost thousands of HMACs.
+const maxSignatures = 16
+
+// ErrUnverified is wrapped by every verification failure: answer 401 when
+// errors.Is(err, ErrUnverified).
+var ErrUnverified = errors.New("webhook not verified")
+
+// Verification failures, each wrapping [ErrUnverified].
+var (
+	// ErrMissingSignature: the signature (or credentials) header is absent or empty.
+	ErrMissingSignature error = &failure{"missing signature"}
+	// ErrMalformedSignature: a signature or timestamp header cannot be parsed.
+	ErrMalformedSignature error = &failure{"malformed signature"}
+	// ErrSignatureMismatch: well formed, but no secret produces it.
+	ErrSignatureMismatch error = &failure{"signature mismatch"}
+	// ErrTimestampTooOld: the signature is genuine but its timestamp is older than the tolerance (a replay, or a delivery retried late).
+	ErrTimestampTooOld error = &failure{"timestamp too old"}
+	// ErrTimestampInFuture: the signature is genuine but its timestamp is further ahead of the clock than the tolerance.
+	ErrTimestampInFuture error = &failure{"timestamp in the future"}
+	// ErrMissingTimestamp: the scheme signs a timestamp and the request has none.
+	ErrMissingTimestamp error = &failure{"missing timestamp"}
+)
+
+// Construction and validation errors; they do not wrap [ErrUnverified].
+var (
+	// ErrEmptySecret: no secret, or an empty one, was given to a verifying preset.
+	ErrEmptySecret = errors.New("empty webhook secret")
+	// ErrUnknownPreset: Config.Preset is not one of [Presets].
+	ErrUnknownPreset = errors.New("unknown verify preset")
+	// ErrInvalidConfig: a Config field has a bad value or does not apply to its preset.
+	ErrInvalidConfig = errors.New("invalid verify config")
+)
+
+type failure struct{ msg string }
+
+func (f *failure) Error() string { return "webhook not verified: " + f.msg }
+func (f *failure) Unwrap() error { return ErrUnverified }
+
+// ConfigError reports a bad [Config] field. Field is the yaml name of the
+// field ("preset", "algorithm", "secrets[1]", ...), so a loader can point at
+// the line. It wraps ErrUnknownPreset, ErrEmptySecret or ErrInvalidConfig.
+type ConfigError struct {
+	Field string
+	Err   error
+	Msg   string
+}
+
+// Error returns "verify.<field>: <what is wrong>".
+func (e *ConfigError) Error() string {
+	if e.Msg == "" {
+		return "verify." + e.Field + ": " + e.Err.Error()
+	}
+	return "verify." + e.Field + ": " + e.Msg
+}
+
+// Unwrap returns the sentinel (ErrUnknownPreset, ErrEmptySecret or ErrInvalidConfig).
+func (e *ConfigError) Unwrap() error { return e.Err }
+
+func configErr(field string, err error, format string, args ...any) error {
+	return &ConfigError{Field: field, Err: err, Msg: fmt.Sprintf(format, args...)}
+}
+
+// Config describes how a route verifies requests; it is what the routes
+// file's `verify:` block decodes into. A bare scalar (`verify: none`) decodes
+// into Preset through [Config.UnmarshalText].
+type Config struct {
+	// Preset is one of [Presets]. Required: there is no default.
+	Preset string `yaml:"preset" json:"preset"`
+	// Secrets names the secrets (resolved by the caller from the
+	// webhookSecrets object of the TalkJS secret), not their values. Several
+	// names mean rotation: a request signed with any of them is accepted.
+	Secrets []string `yaml:"secrets" json:"secrets,omitempty"`
+	// Header is the signature header (hmac only).
+	Header string `yaml:"header" json:"header,omitempty"`
+	// Prefix precedes the encoded signature in Header, e.g. "sha256=" (hmac only).
+	Prefix string `yaml:"prefix" json:"prefix,omitempty"`
+	// Algorithm is sha1, sha256 (default) or sha512 (hmac only).
+	Algorithm string `yaml:"algorithm" json:"algorithm,omitempty"`
+	// Encoding is hex (default, either letter case) or base64 (hmac only).
+	Encoding string `yaml:"encoding" json:"encoding,omitempty"`
+	// Signed is the signed-string template over {timestamp} and {body},
+	// default "{body}" (hmac only). It must contain {body}, once.
+	Signed string `yaml:"signed" json:"signed,omitempty"`
+	// TimestampHeader holds the signed timestamp, Unix seconds or
+	// milliseconds (hmac only). When set, requests without it are refused
+	// and its age is checked against Tolerance.
+	TimestampHeader string `yaml:"timestampHeader" json:"timestampHeader,omitempty"`
+	// Tolerance overrides [DefaultTolerance] for schemes with a timestamp.
+	Tolerance time.Duration `yaml:"tolerance" json:"tolerance,omitempty"`
+	// Username is the expected user name (basic only); the secret is the password.
+	Username string `yaml:"username" json:"username,omitempty"`
+}
+
+// UnmarshalText lets a routes file write `verify: none` (or any preset name)
+// as a scalar instead of a block.
+func (c *Config) UnmarshalText(text []byte) error {
+	*c = Config{Preset: strings.TrimSpace(string(text))}
+	return nil
+}
+
+// UnmarshalJSON accepts the same two shapes as the YAML: a preset name as a
+// string, or an object whose tolerance is a Go duration string ("5m").
+// Without it, encoding/json would refuse objects because of UnmarshalText.
+func (c *Config) UnmarshalJSON(data []byte) error {
+	var name string
+	if json.Unmarshal(data, &name) == nil {
+		return c.UnmarshalText([]byte(name))
+	}
+	type plain Config
+	var raw struct {
+		plain
+		Tolerance string `json:"tolerance"`
+	}
+	if err := json.Unmarshal(data, &raw); err != nil {
+		return err
+	}
+	*c = Config(raw.plain)
+	c.Tolerance = 0
+	if raw.Tolerance != "" {
+		d, err := time.ParseDuration(raw.Tolerance)
+		if err != nil {
+			return configErr("tolerance", ErrInvalidConfig, "%q is not a duration such as 5m", raw.Tolerance)
+		}
+		c.Tolerance = d
+	}
+	return nil
+}
+
+// Presets lists the accepted preset names, sorted.
+func Presets() []string {
+	names := []string{
+		PresetBasic, PresetBearer, PresetGitHub, PresetHMAC, PresetNone,
+		PresetShopify, PresetSlack, PresetStandardWebhooks, PresetStripe, PresetTalkJS,
+	}
+	slices.Sort(names)
+	return names
+}
+
+// Validate checks c at load time, before any secret is resolved: a known
+// preset, at least one secret name unless the preset is none, and for every
+// other field a valid value that applies to the preset. The error is a
+// *[ConfigError] naming the field. It has no side effects.
+func (c Config) Validate() error {
+	if err := c.validate(); err != nil {
+		return err
+	}
+	if c.Preset == PresetNone {
+		return nil
+	}
+	if len(c.Secrets) == 0 {
+		return configErr("secrets", ErrEmptySecret, "preset %s needs at least one secret name", c.Preset)
+	}
+	for i, name := range c.Secrets {
+		if strings.TrimSpace(name) == "" {
+			return configErr(fmt.Sprintf("secrets[%d]", i), ErrEmptySecret, "empty secret name")
+		}
+	}
+	return nil
+}
+
+// validate checks everything but the secret names, which New does not need.
+func (c Config) validate() error {
+	switch c.Preset {
+	case "":
+		return configErr("preset", ErrUnknownPreset, "missing (one of %s; write none explicitly to accept unsigned requests)", strings.Join(Presets(), ", "))
+	case PresetHMAC:
+		_, err := c.hmacScheme()
+		return err
+	case PresetGitHub, PresetStripe, PresetShopify, PresetSlack, PresetStandardWebhooks,
+		PresetTalkJS, PresetBasic, PresetBearer, PresetNone:
+	default:
+		return configErr("preset", ErrUnknownPreset, "unknown preset %q (one of %s)", c.Preset, strings.Join(Presets(), ", "))
+	}
+	for _, f := range []struct{ name, value string }{
+		{"header", c.Header}, {"prefix", c.Prefix}, {"algorithm", c.Algorithm},
+		{"encoding", c.Encoding}, {"signed", c.Signed}, {"timestampHeader", c.TimestampHeader},
+	} {
+		if f.value != "" {
+			return configErr(f.name, ErrInvalidConfig, "applies only to preset hmac, not %s", c.Preset)
+		}
+	}
+	switch c.Preset {
+	case PresetBasic:
+		if c.Username == "" {
+			return configErr("username", ErrInvalidConfig, "required for preset basic")
+		}
+		if strings.Contains(c.Username, ":") {
+			return configErr("username", ErrInvalidConfig, "must not contain a colon")
+		}
+	default:
+		if c.Username != "" {
+			return configErr("username", ErrInvalidConfig, "applies only to preset basic, not %s", c.Preset)
+		}
+	}
+	if c.Tolerance < 0 {
+		return configErr("tolerance", ErrInvalidConfig, "must not be negative")
+	}
+	if c.Tolerance != 0 && !presetHasTimestamp(c.Preset) {
+		return configErr("tolerance", ErrInvalidConfig, "preset %s signs no timestamp", c.Preset)
+	}
+	if c.Preset == PresetNone && len(c.Secrets) > 0 {
+		return configErr("secrets", ErrInvalidConfig, "preset none takes no secrets")
+	}
+	return nil
+}
+
+func presetHasTimestamp(preset string) bool {
+	switch preset {
+	case PresetStripe, PresetSlack, PresetStandardWebhooks, PresetTalkJS:
+		return true
+	}
+	return false
+}
+
+// Verifier checks requests for one route. Build it with [New]; it is
+// immutable afterwards except for Now and Tolerance, which may be set before
+// first use. Verify is safe to call from many goroutines at once.
+type Verifier struct {
+	// Now is the clock timestamps are checked against; nil means time.Now.
+	Now func() time.Time
+	// Tolerance is how far a signed timestamp may be from Now in either
+	// direction. New sets the preset's default or Config.Tolerance; zero
+	// accepts only an exact match, which in practice refuses everything.
+	Tolerance time.Duration
+
+	preset string
+	check  func(v *Verifier, h http.Header, body []byte) error
+}
+
+// New builds the verifier for c with the resolved secret values; several
+// values mean rotation (any may match). It fails closed: no secret or an
+// empty one is an [ErrEmptySecret] error, except for preset none, which takes
+// none. It validates c like [Config.Validate] except for the secret names.
+// It has no side effects, so calling it again with the same input is safe.
+func New(c Config, secrets [][]byte) (*Verifier, error) {
+	if err := c.validate(); err != nil {
+		return nil, err
+	}
+	if c.Preset == PresetNone {
+		if len(secrets) > 0 {
+			return nil, configErr("secrets", ErrInvalidConfig, "preset none takes no secrets")
+		}
+		return &Verifier{preset: PresetNone, check: func(*Verifier, http.Header, []byte) error { return nil }}, nil
+	}
+	if len(secrets) == 0 {
+		return nil, configErr("secrets", ErrEmptySecret, "preset %s needs at least one secret", c.Preset)
+	}
+	for i, s := range secrets {
+		if len(s) == 0 {
+			return nil, configErr(fmt.Sprintf("secrets[%d]", i), ErrEmptySecret, "secret is empty")
+		}
+	}
+	// Copy so a caller reusing its buffers cannot change a live verifier.
+	keys := make([][]byte, len(secrets))
+	for i, s := range secrets {
+		keys[i] = slices.Clone(s)
+	}
+	v := &Verifier{preset: c.Preset, Tolerance: DefaultTolerance}
+	if c.Tolerance > 0 {
+		v.Tolerance = c.Tolerance
+	}
+	switch c.Preset {
+	case PresetStripe:
+		v.check = stripeCheck(keys)
+	case PresetStandardWebhooks:
+		check, err := standardWebhooksCheck(keys)
+		if err != nil {
+			return nil, err
+		}
+		v.check = check
+	case PresetBasic:
+		v.check = basicCheck(c.Username, keys)
+	case PresetBearer:
+		for i, k := range keys {
+			if !validToken(k) {
+				return nil, configErr(fmt.Sprintf("secrets[%d]", i), ErrInvalidConfig, "a bearer token cannot hold spaces or control characters")
+			}
+		}
+		v.check = bearerCheck(keys)
+	default:
+		s, err := c.hmacScheme()
+		if err != nil {
+			return nil, err
+		}
+		v.check = s.check(keys)
+	}
+	return v, nil
+}
+
+// Preset returns the preset the verifier was built for, e.g. for a log line.
+func (v *Verifier) Preset() string { return v.preset }
+
+// Verify checks a request's headers and raw body, exactly as received. It
+// returns nil when the request is authentic and fresh, and otherwise an error
+// wrapping [ErrUnverified] and one of the specific sentinels. It has no side
+// effects and may be retried freely, though a retry of the same request gives
+// the same answer until its timestamp goes stale.
+func (v *Verifier) Verify(h http.Header, body []byte) error {
+	if v == nil || v.check == nil {
+		// A zero Verifier must not let anything through.
+		return fmt.Errorf("%w: verifier not built with New", ErrUnverified)
+	}
+	return v.check(v, h, body)
+}
+
+func (v *Verifier) now() time.Time {
+	if v.Now != nil {
+		return v.Now()
+	}
+	return time.Now()
+}
+
+// checkTime refuses a timestamp outside the tolerance on either side.
+func (v *Verifier) checkTime(header string, ts time.Time) error {
+	now := v.now()
+	if now.Sub(ts) > v.Tolerance {
+		return fmt.Errorf("%w: %s is %s old, tolerance %s", ErrTimestampTooOld, header, now.Sub(ts).Round(time.Second), v.Tolerance)
+	}
+	if ts.Sub(now) > v.Tolerance {
+		return fmt.Errorf("%w: %s is %s ahead, tolerance %s", ErrTimestampInFuture, header, ts.Sub(now).Round(time.Second), v.Tolerance)
+	}
+	return nil
+}
+
+// header returns the first value of name, trying the canonical key first,
+// then any key equal under case folding (hand-built maps, e.g. the lower-case
+// headers of an API Gateway HTTP API event).
+func header(h http.Header, name string) string {
+	if vs := h.Values(name); len(vs) > 0 {
+		return strings.TrimSpace(vs[0])
+	}
+	for k, vs := range h {
+		if len(vs) > 0 && strings.EqualFold(k, name) {
+			return strings.TrimSpace(vs[0])
+		}
+	}
+	return ""
+}
+
+// timeUnit says how a timestamp header counts.
+type timeUnit int
+
+const (
+	seconds     timeUnit = iota
+	secondsOrMS          // milliseconds when the value has 13 or more digits
+)
+
+// parseTimestamp reads a non-negative decimal Unix timestamp.
+func parseTimestamp(name, s string, unit timeUnit) (time.Time, error) {
+	if s == "" || len(s) > 19 || strings.TrimLeft(s, "0123456789") != "" {
+		return time.Time{}, fmt.Errorf("%w: %s is not a Unix timestamp", ErrMalformedSignature, name)
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("%w: %s is not a Unix timestamp", ErrMalformedSignature, name)
+	}
+	if unit == secondsOrMS && n >= 1e12 {
+		return time.UnixMilli(n), nil
+	}
+	if n > 1<<40 { // far beyond year 30000: refuse before time arithmetic overflows
+		return time.Time{}, fmt.Errorf("%w: %s is out of range", ErrMalformedSignature, name)
+	}
+	return time.Unix(n, 0), nil
+}
