@@ -1,0 +1,30 @@
+package talkjs
+
+import (
+	"errors"
+	"testing"
+)
+
+func TestStaticKey(t *testing.T) {
+	tests := []struct {
+		name    string
+		key     string
+		wantErr error
+	}{
+		{name: "key", key: "sk_test_1"},
+		{name: "empty key fails closed", key: "", wantErr: errEmptyStaticKey},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			src := StaticKey(tt.key)
+			src.Refused(t.Context(), tt.key) // nothing to refresh: must not change the answer
+			got, err := src.Key(t.Context())
+			if !errors.Is(err, tt.wantErr) || (tt.wantErr == nil && got != tt.key) {
+				t.Errorf("Key = %q, %v; want %q, %v", got, err, tt.key, tt.wantErr)
+			}
+			if tt.wantErr != nil && Retryable(err) {
+				t.Errorf("empty key reported retryable")
+			}
+		})
+	}
+}
