@@ -1,0 +1,13 @@
+// Command bridge checks a talkjs-bridge routes file and shows, offline, what
+// an event would become: the exact TalkJS requests the bridge would send.
+//
+//	bridge validate [routes.yaml]
+//	bridge render --route github -H 'X-GitHub-Event: issues' [--routes routes.yaml] payload.json
+//	bridge default > routes.yaml
+//
+// Exit status: 0 ok, 1 the routes file or the payload is invalid, 2 usage.
+package main
+
+import "os"
+
+func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }

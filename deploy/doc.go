@@ -1,0 +1,8 @@
+// Package deploy holds no code, only tests of the deployment files at the
+// repository root: template.yaml (the AWS SAM application) is parsed with
+// goformation and checked for what the bridge relies on (build targets,
+// environment, tracing, batch item failures, redrive, least-privilege
+// policies, alarms); every file in events/ is decoded as the aws-lambda-go
+// event type its function receives and its signatures are recomputed; and the
+// GitHub Actions deploy workflow is run through actionlint.
+package deploy

@@ -1,0 +1,35 @@
+package mapping
+
+import (
+	"net/http"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+func BenchmarkWebhookGitHubIssue(b *testing.B) {
+	dir := filepath.Join("..", "..", "shared", "fixtures", "github", "issues", "opened.payload.json")
+	body, err := os.ReadFile(dir)
+	if err != nil {
+		b.Skip(err)
+	}
+	c := mustDefault(b)
+	h := http.Header{"X-Github-Event": {"issues"}, "X-Github-Delivery": {"d-1"}}
+	h.Set("X-Hub-Signature-256", "sha256="+hexMAC([]byte(testSecrets["github"]), body))
+	secrets := lookup(testSecrets)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := c.Webhook(b.Context(), Request{Route: "github", Headers: h, Body: body, Now: testNow}, secrets); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkParseDefault(b *testing.B) {
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := Default(); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
