@@ -1,0 +1,174 @@
+package dispatch
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"sync"
+
+	"github.com/talkjs-bridge/talkjs-bridge/mapping"
+	"github.com/talkjs-bridge/talkjs-bridge/talkjs"
+)
+
+// MaxMessagesPerCall is how many messages TalkJS accepts in one send.
+const MaxMessagesPerCall = 10
+
+// TalkJS is the part of the TalkJS client that delivery needs; *talkjs.Client
+// implements it.
+type TalkJS interface {
+	UpsertUser(ctx context.Context, id string, u talkjs.UserUpdate) error
+	UpsertConversation(ctx context.Context, id string, u talkjs.ConversationUpdate) error
+	SendMessages(ctx context.Context, conversationID string, msgs ...talkjs.NewMessage) ([]string, error)
+}
+
+// Delivered says what one Send produced in TalkJS.
+type Delivered struct {
+	ConversationID string   `json:"conversationId"`
+	MessageIDs     []string `json:"messageIds"`
+}
+
+// Sender delivers sends through a TalkJS client. Upserts with a body it has
+// already sent are skipped while the Sender lives, so a batch of events for
+// one conversation costs one conversation upsert, not one per event. Create
+// one per invocation: a warm container must not trust a memo about data that
+// someone may have deleted in TalkJS since.
+type Sender struct {
+	TalkJS TalkJS
+
+	mu   sync.Mutex
+	done map[string]bool
+}
+
+// NewSender returns a Sender for one invocation.
+func NewSender(c TalkJS) *Sender {
+	return &Sender{TalkJS: c, done: make(map[string]bool)}
+}
+
+// Deliver sends s: its users, its conversation, then its messages in calls of
+// at most MaxMessagesPerCall. It is safe to retry when every message carries
+// an idempotency key, which mapping guarantees.
+func (s *Sender) Deliver(ctx context.Context, send mapping.Send) (Delivered, error) {
+	if err := s.Prepare(ctx, send); err != nil {
+		return Delivered{ConversationID: send.ConversationID}, err
+	}
+	d := Delivered{ConversationID: send.ConversationID}
+	for start := 0; start < len(send.Messages); start += MaxMessagesPerCall {
+		end := min(start+MaxMessagesPerCall, len(send.Messages))
+		ids, err := s.TalkJS.SendMessages(ctx, send.ConversationID, send.Messages[start:end]...)
+		if err != nil {
+			return d, fmt.Errorf("send to conversation %q: %w", send.ConversationID, err)
+		}
+		d.MessageIDs = append(d.MessageIDs, ids...)
+	}
+	return d, nil
+}
+
+// Prepare performs the user and conversation upserts of s, skipping those
+// already done with the same body by this Sender. Upserts are PUTs, so
+// Prepare is safe to retry.
+func (s *Sender) Prepare(ctx context.Context, send mapping.Send) error {
+	for _, id := range slices.Sorted(maps.Keys(send.Users)) {
+		u := send.Users[id]
+		key, fresh := s.claim("user", id, u)
+		if !fresh {
+			continue
+		}
+		if err := s.TalkJS.UpsertUser(ctx, id, u); err != nil {
+			s.release(key)
+			return fmt.Errorf("upsert user %q: %w", id, err)
+		}
+	}
+	if send.Conversation == nil {
+		return nil
+	}
+	key, fresh := s.claim("conversation", send.ConversationID, *send.Conversation)
+	if !fresh {
+		return nil
+	}
+	if err := s.TalkJS.UpsertConversation(ctx, send.ConversationID, *send.Conversation); err != nil {
+		s.release(key)
+		return fmt.Errorf("upsert conversation %q: %w", send.ConversationID, err)
+	}
+	return nil
+}
+
+// claim reports whether this upsert still has to be made, and marks it made.
+// Concurrent lanes never share a conversation, but they may share a user (a
+// bot sender), so the memo is locked.
+func (s *Sender) claim(kind, id string, body any) (string, bool) {
+	b, err := json.Marshal(body)
+	if err != nil {
+		return "", true
+	}
+	key := kind + "\x00" + id + "\x00" + string(b)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.done == nil {
+		s.done = make(map[string]bool)
+	}
+	if s.done[key] {
+		return key, false
+	}
+	s.done[key] = true
+	return key, true
+}
+
+func (s *Sender) release(key string) {
+	if key == "" {
+		return
+	}
+	s.mu.Lock()
+	delete(s.done, key)
+	s.mu.Unlock()
+}
+
+// Outcome is what a failure means for the event that caused it.
+type Outcome int
+
+const (
+	// Retry means the event should be delivered again later: TalkJS or the
+	// secret was unavailable, and idempotency keys make the repeat safe.
+	Retry Outcome = iota + 1
+	// Reject means no repeat can succeed: TalkJS refused the request (4xx) or
+	// the event is invalid. The event goes to the rejects queue.
+	Reject
+)
+
+func (o Outcome) String() string {
+	switch o {
+	case Retry:
+		return "retry"
+	case Reject:
+		return "reject"
+	}
+	return "unknown"
+}
+
+// Classify decides whether err is worth retrying. It is the only place where
+// that decision is made outside the TalkJS client, and it defers to
+// talkjs.Retryable for everything the client can say about.
+func Classify(err error) Outcome {
+	switch {
+	case err == nil:
+		return 0
+	case errors.Is(err, mapping.ErrInvalidPayload),
+		errors.Is(err, mapping.ErrRouteNotFound),
+		errors.Is(err, ErrInvalidRecord):
+		return Reject
+	case talkjs.Retryable(err):
+		return Retry
+	}
+	var apiErr *talkjs.APIError
+	if errors.As(err, &apiErr) {
+		return Reject
+	}
+	// Anything unknown (a context cut by the Lambda deadline, a bug) is
+	// retried: redelivery is safe, and a record is never dropped on a guess.
+	return Retry
+}
+
+// ErrInvalidRecord marks a queue record that can never be delivered as it is.
+var ErrInvalidRecord = errors.New("invalid record")

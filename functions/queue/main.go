@@ -1,0 +1,42 @@
+// Command queue is the Lambda function fed by SQS that turns send commands
+// and route-mapped records into TalkJS messages, reporting partial batch
+// failures. It is wiring only; the handler is package handler/queue.
+package main
+
+import (
+	"context"
+	"os"
+
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+
+	"github.com/talkjs-bridge/talkjs-bridge/handler/queue"
+	"github.com/talkjs-bridge/talkjs-bridge/setup"
+)
+
+// concurrency bounds the conversations sent to at once in one batch; TalkJS
+// rate limits make more pointless.
+const concurrency = 8
+
+func main() {
+	ctx := context.Background()
+	d, err := setup.From(ctx, os.Getenv, "queue", os.Stdout)
+	if err != nil {
+		setup.Fatal("queue", err)
+	}
+	h := &queue.Handler{
+		Routes:      d.Routes,
+		TalkJS:      d.TalkJS,
+		Logger:      d.Logger,
+		Concurrency: concurrency,
+		Around:      setup.TraceRecords,
+	}
+	if url := d.Config.RejectsQueueURL; url != "" {
+		awsCfg, err := d.AWSConfig(ctx)
+		if err != nil {
+			setup.Fatal("queue", err)
+		}
+		h.Rejects = queue.SQSRejects{Client: sqs.NewFromConfig(awsCfg), QueueURL: url}
+	}
+	lambda.Start(setup.Invoke(d, h.Handle))
+}

@@ -1,0 +1,23 @@
+// Command webhook is the Lambda function behind API Gateway (REST or HTTP
+// API) or a function URL that turns third-party webhooks into TalkJS
+// messages. It is wiring only; the handler is package handler/webhook.
+package main
+
+import (
+	"context"
+	"os"
+
+	"github.com/aws/aws-lambda-go/lambda"
+
+	"github.com/talkjs-bridge/talkjs-bridge/handler/webhook"
+	"github.com/talkjs-bridge/talkjs-bridge/setup"
+)
+
+func main() {
+	d, err := setup.From(context.Background(), os.Getenv, "webhook", os.Stdout)
+	if err != nil {
+		setup.Fatal("webhook", err)
+	}
+	s := &webhook.Server{Routes: d.Routes, TalkJS: d.TalkJS, Secrets: d.WebhookSecrets(), Logger: d.Logger}
+	lambda.Start(setup.Invoke(d, s.Handle))
+}

@@ -1,0 +1,155 @@
+package queue
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"unicode/utf8"
+
+	"github.com/talkjs-bridge/talkjs-bridge/dispatch"
+	"github.com/talkjs-bridge/talkjs-bridge/talkjs"
+)
+
+// Command is the body of an SQS record that asks for a send.
+type Command struct {
+	ConversationID string `json:"conversationId"`
+	// Conversation, when present, is upserted before the messages are sent.
+	Conversation *ConversationSpec `json:"conversation,omitempty"`
+	// Users, when present, are upserted first (for example a bot sender).
+	Users map[string]talkjs.UserUpdate `json:"users,omitempty"`
+	// Messages to send, in order; Message is the one-message shorthand.
+	Messages []talkjs.NewMessage `json:"messages,omitempty"`
+	Message  *talkjs.NewMessage  `json:"message,omitempty"`
+	// IdempotencyKey, when set, derives the keys of messages without their own.
+	IdempotencyKey string `json:"idempotencyKey,omitempty"`
+}
+
+// ConversationSpec is the conversation part of a Command.
+type ConversationSpec struct {
+	Subject      *string           `json:"subject,omitempty"`
+	PhotoURL     *string           `json:"photoUrl,omitempty"`
+	Participants []string          `json:"participants,omitempty"`
+	Custom       map[string]string `json:"custom,omitempty"`
+}
+
+// Routed is the body of an SQS record to map through a route of the routes
+// file, as the webhook function would, but without a signature check.
+type Routed struct {
+	Route   string            `json:"route"`
+	Headers map[string]string `json:"headers,omitempty"`
+	Payload json.RawMessage   `json:"payload"`
+}
+
+// maxKeyLen keeps derived idempotency keys well inside what TalkJS stores.
+const maxKeyLen = 200
+
+// decode reads a record body strictly: an unknown field is far more often a
+// typo ("converstionId") than an intention, and a typo must not send a
+// message somewhere unexpected.
+func decode(body string, v any) error {
+	dec := json.NewDecoder(bytes.NewReader([]byte(body)))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return fmt.Errorf("%w: body is not a valid command: %v", dispatch.ErrInvalidRecord, err)
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return fmt.Errorf("%w: body has data after the JSON object", dispatch.ErrInvalidRecord)
+	}
+	return nil
+}
+
+// kind tells a command from a routed record by its fields.
+func kind(body string) (string, error) {
+	if !utf8.ValidString(body) {
+		return "", fmt.Errorf("%w: body is not valid UTF-8", dispatch.ErrInvalidRecord)
+	}
+	var probe map[string]json.RawMessage
+	if err := json.Unmarshal([]byte(body), &probe); err != nil {
+		return "", fmt.Errorf("%w: body is not a JSON object: %v", dispatch.ErrInvalidRecord, err)
+	}
+	if _, ok := probe["route"]; ok {
+		return "route", nil
+	}
+	return "command", nil
+}
+
+// validate checks a command against what TalkJS would refuse, so a bad
+// command is rejected with a precise reason before any call is made.
+func (c *Command) validate() error {
+	bad := func(format string, a ...any) error {
+		return fmt.Errorf("%w: %s", dispatch.ErrInvalidRecord, fmt.Sprintf(format, a...))
+	}
+	if c.ConversationID == "" {
+		return bad("conversationId is missing")
+	}
+	if c.Message != nil && len(c.Messages) > 0 {
+		return bad("give either message or messages, not both")
+	}
+	if c.Message != nil {
+		c.Messages = []talkjs.NewMessage{*c.Message}
+		c.Message = nil
+	}
+	if len(c.Messages) == 0 {
+		return bad("no messages: give message or messages")
+	}
+	for i, m := range c.Messages {
+		switch m.Type {
+		case talkjs.UserMessage:
+			if m.Sender == "" {
+				return bad("messages[%d]: a UserMessage needs a sender", i)
+			}
+		case talkjs.SystemMessage:
+			if m.Sender != "" {
+				return bad("messages[%d]: a SystemMessage has no sender", i)
+			}
+		case "":
+			return bad("messages[%d]: type is missing (UserMessage or SystemMessage)", i)
+		default:
+			return bad("messages[%d]: type %q is not UserMessage or SystemMessage", i, m.Type)
+		}
+		if m.Text == "" {
+			return bad("messages[%d]: text is empty", i)
+		}
+	}
+	return nil
+}
+
+// keys fills in the idempotency key of every message without one, from the
+// command's key or else the SQS message id, so a redelivered record never
+// shows up twice in the conversation.
+func (c *Command) keys(messageID string) {
+	base := c.IdempotencyKey
+	if base == "" {
+		base = "sqs:" + messageID
+	}
+	for i := range c.Messages {
+		if c.Messages[i].IdempotencyKey != "" {
+			continue
+		}
+		k := base
+		if len(c.Messages) > 1 || c.IdempotencyKey == "" {
+			k += ":" + strconv.Itoa(i)
+		}
+		if len(k) > maxKeyLen {
+			// Cutting would make keys collide and drop messages as
+			// duplicates; a hash keeps them distinct.
+			sum := sha256.Sum256([]byte(k))
+			k = "sha256:" + hex.EncodeToString(sum[:])
+		}
+		c.Messages[i].IdempotencyKey = k
+	}
+}
+
+func (r Routed) header() http.Header {
+	h := make(http.Header, len(r.Headers))
+	for k, v := range r.Headers {
+		h.Set(k, v)
+	}
+	return h
+}

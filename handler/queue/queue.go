@@ -1,0 +1,204 @@
+package queue
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+	"unicode/utf8"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/talkjs-bridge/talkjs-bridge/dispatch"
+	"github.com/talkjs-bridge/talkjs-bridge/mapping"
+	"github.com/talkjs-bridge/talkjs-bridge/talkjs"
+)
+
+// Rejecter forwards a record that can never be delivered to where people can
+// see and redrive it (the rejects queue).
+type Rejecter interface {
+	Reject(ctx context.Context, r Rejection) error
+}
+
+// Rejection is what the rejects queue receives for one record.
+type Rejection struct {
+	MessageID string `json:"messageId"`
+	Reason    string `json:"reason"`
+	// Status is TalkJS's HTTP status when TalkJS refused the record.
+	Status int `json:"status,omitempty"`
+	// Answer is TalkJS's answer body (bounded by the client).
+	Answer string `json:"answer,omitempty"`
+	// Body is the record's original body, so it can be fixed and resent.
+	Body string `json:"body,omitempty"`
+	// BodyBase64 holds the body instead when it is not valid UTF-8, which
+	// JSON could not carry unchanged.
+	BodyBase64  string `json:"bodyBase64,omitempty"`
+	EventSource string `json:"eventSourceArn,omitempty"`
+	Group       string `json:"messageGroupId,omitempty"`
+}
+
+// Handler handles SQS batches. It is safe for concurrent use; Lambda calls it
+// one batch at a time per container.
+type Handler struct {
+	Routes *mapping.Config
+	// TalkJS is the client every send goes through.
+	TalkJS dispatch.TalkJS
+	// Rejects receives records that can never be delivered; nil logs only.
+	Rejects Rejecter
+	Logger  *slog.Logger
+	// Concurrency bounds how many conversations are sent to at once.
+	Concurrency int
+	// Around wraps each record's delivery (per-record trace subsegments).
+	Around func(ctx context.Context, ids []string, fn func(context.Context) error) error
+	// Now is the clock for route-mapped records' templates.
+	Now func() time.Time
+}
+
+// Handle delivers the batch and reports the records SQS should deliver again.
+func (h *Handler) Handle(ctx context.Context, ev events.SQSEvent) (events.SQSEventResponse, error) {
+	items := make([]dispatch.Item, len(ev.Records))
+	for i, rec := range ev.Records {
+		items[i] = h.item(ctx, rec)
+	}
+	b := dispatch.Batch{Sender: dispatch.NewSender(h.TalkJS), Concurrency: h.Concurrency, Around: h.Around}
+	results := b.Run(ctx, items)
+
+	// An empty list, not null: "nothing to retry" reads unambiguously.
+	resp := events.SQSEventResponse{BatchItemFailures: []events.SQSBatchItemFailure{}}
+	for i, res := range results {
+		rec := ev.Records[i]
+		log := h.logger().With("messageId", rec.MessageId)
+		if g := rec.Attributes["MessageGroupId"]; g != "" {
+			log = log.With("messageGroupId", g)
+		}
+		switch res.Outcome {
+		case 0:
+			log.InfoContext(ctx, "record delivered", "delivered", res.Delivered)
+		case dispatch.Retry:
+			resp.BatchItemFailures = append(resp.BatchItemFailures, events.SQSBatchItemFailure{ItemIdentifier: rec.MessageId})
+			log.WarnContext(ctx, "record will be retried", "reason", res.Err.Error(), "held", res.Held)
+		case dispatch.Reject:
+			if err := h.reject(ctx, rec, res.Err); err != nil {
+				// The rejects queue is unreachable: keep the record in SQS
+				// rather than lose it.
+				resp.BatchItemFailures = append(resp.BatchItemFailures, events.SQSBatchItemFailure{ItemIdentifier: rec.MessageId})
+				log.ErrorContext(ctx, "record rejected but not forwarded; it will be retried", "reason", res.Err.Error(), "forwardError", err.Error())
+				continue
+			}
+			log.ErrorContext(ctx, "record rejected", append([]any{"reason", res.Err.Error()}, answerAttrs(res.Err)...)...)
+		}
+	}
+	return resp, nil
+}
+
+func (h *Handler) item(ctx context.Context, rec events.SQSMessage) (it dispatch.Item) {
+	it.ID = rec.MessageId
+	it.Group = rec.Attributes["MessageGroupId"]
+	defer func() {
+		if r := recover(); r != nil {
+			it.Sends, it.Err = nil, fmt.Errorf("%w: mapping panicked: %v", dispatch.ErrInvalidRecord, r)
+		}
+	}()
+	k, err := kind(rec.Body)
+	if err != nil {
+		it.Err = err
+		return it
+	}
+	if k == "route" {
+		it.Sends, it.Err = h.routed(ctx, rec)
+		return it
+	}
+	var c Command
+	if err := decode(rec.Body, &c); err != nil {
+		it.Err = err
+		return it
+	}
+	if err := c.validate(); err != nil {
+		it.Err = err
+		return it
+	}
+	c.keys(rec.MessageId)
+	send := mapping.Send{ConversationID: c.ConversationID, Users: c.Users, Messages: c.Messages}
+	if c.Conversation != nil {
+		send.Conversation = &talkjs.ConversationUpdate{
+			Subject:      c.Conversation.Subject,
+			PhotoURL:     c.Conversation.PhotoURL,
+			Participants: c.Conversation.Participants,
+			Custom:       c.Conversation.Custom,
+		}
+	}
+	it.Sends = []mapping.Send{send}
+	return it
+}
+
+func (h *Handler) routed(ctx context.Context, rec events.SQSMessage) ([]mapping.Send, error) {
+	var r Routed
+	if err := decode(rec.Body, &r); err != nil {
+		return nil, err
+	}
+	if r.Route == "" {
+		return nil, fmt.Errorf("%w: route is empty", dispatch.ErrInvalidRecord)
+	}
+	if len(r.Payload) == 0 {
+		return nil, fmt.Errorf("%w: payload is missing", dispatch.ErrInvalidRecord)
+	}
+	now := time.Now
+	if h.Now != nil {
+		now = h.Now
+	}
+	res, err := h.Routes.Trusted(ctx, mapping.Request{Route: r.Route, Headers: r.header(), Body: r.Payload, Now: now()})
+	if err != nil {
+		return nil, fmt.Errorf("route %q: %w", r.Route, err)
+	}
+	return res.Sends, nil
+}
+
+func (h *Handler) reject(ctx context.Context, rec events.SQSMessage, reason error) error {
+	if h.Rejects == nil {
+		return nil
+	}
+	r := Rejection{
+		MessageID:   rec.MessageId,
+		Reason:      reason.Error(),
+		EventSource: rec.EventSourceARN,
+		Group:       rec.Attributes["MessageGroupId"],
+	}
+	if utf8.ValidString(rec.Body) {
+		r.Body = rec.Body
+	} else {
+		r.BodyBase64 = base64.StdEncoding.EncodeToString([]byte(rec.Body))
+	}
+	if apiErr, ok := asAPIError(reason); ok {
+		r.Status, r.Answer = apiErr.StatusCode, apiErr.Body
+	}
+	return h.Rejects.Reject(ctx, r)
+}
+
+func answerAttrs(err error) []any {
+	if apiErr, ok := asAPIError(err); ok {
+		return []any{"status", apiErr.StatusCode, "answer", apiErr.Body}
+	}
+	return nil
+}
+
+func (h *Handler) logger() *slog.Logger {
+	if h.Logger != nil {
+		return h.Logger
+	}
+	return slog.Default()
+}
+
+func asAPIError(err error) (*talkjs.APIError, bool) {
+	var apiErr *talkjs.APIError
+	ok := errors.As(err, &apiErr)
+	return apiErr, ok
+}
+
+// MarshalRejection renders a Rejection as the rejects queue's message body.
+func MarshalRejection(r Rejection) (string, error) {
+	b, err := json.Marshal(r)
+	return string(b), err
+}

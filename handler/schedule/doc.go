@@ -1,0 +1,10 @@
+// Package schedule is the handler of the schedule function: EventBridge rules
+// and EventBridge Scheduler invoke it, and it sends reminder messages.
+//
+// The input names a reminder of the routes file ({"reminder": "standup"}),
+// or gives one inline ({"conversationIds": [...], "text": "..."}); a plain
+// scheduled event with no input runs every reminder whose schedule matches
+// the rule's name. Every message's idempotency key comes from the schedule,
+// the scheduled time and the conversation, so the retry Lambda makes after a
+// failed invocation never shows a reminder twice.
+package schedule
