@@ -290,7 +290,7 @@ func (b *Batch) deliverRun(ctx context.Context, items []Item, run []int, results
 		for _, i := range ready {
 			msgs = append(msgs, items[i].Sends[0].Messages...)
 		}
-		got, err := b.Sender.TalkJS.SendMessages(ctx, conv, msgs...)
+		got, err := b.Sender.send(ctx, conv, msgs)
 		switch Classify(err) {
 		case 0:
 			for _, i := range ready {

@@ -10,6 +10,7 @@ import (
 	"sync"
 
 	"github.com/talkjs-bridge/talkjs-bridge/mapping"
+	"github.com/talkjs-bridge/talkjs-bridge/metrics"
 	"github.com/talkjs-bridge/talkjs-bridge/talkjs"
 )
 
@@ -57,13 +58,22 @@ func (s *Sender) Deliver(ctx context.Context, send mapping.Send) (Delivered, err
 	d := Delivered{ConversationID: send.ConversationID}
 	for start := 0; start < len(send.Messages); start += MaxMessagesPerCall {
 		end := min(start+MaxMessagesPerCall, len(send.Messages))
-		ids, err := s.TalkJS.SendMessages(ctx, send.ConversationID, send.Messages[start:end]...)
+		ids, err := s.send(ctx, send.ConversationID, send.Messages[start:end])
 		if err != nil {
 			return d, fmt.Errorf("send to conversation %q: %w", send.ConversationID, err)
 		}
 		d.MessageIDs = append(d.MessageIDs, ids...)
 	}
 	return d, nil
+}
+
+// send makes one TalkJS send call and counts what it delivered.
+func (s *Sender) send(ctx context.Context, conv string, msgs []talkjs.NewMessage) ([]string, error) {
+	ids, err := s.TalkJS.SendMessages(ctx, conv, msgs...)
+	if err == nil {
+		metrics.FromContext(ctx).Sent(len(msgs))
+	}
+	return ids, err
 }
 
 // Prepare performs the user and conversation upserts of s, skipping those

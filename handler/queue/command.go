@@ -46,6 +46,34 @@ type Routed struct {
 	Payload json.RawMessage   `json:"payload"`
 }
 
+// ParseCommand decodes and checks a send command body exactly as the
+// handler does, so tools and tests can vet a record before it is queued.
+func ParseCommand(body string) (Command, error) {
+	var c Command
+	if err := decode(body, &c); err != nil {
+		return Command{}, err
+	}
+	if err := c.validate(); err != nil {
+		return Command{}, err
+	}
+	return c, nil
+}
+
+// ParseRouted decodes a route-mapped record body.
+func ParseRouted(body string) (Routed, error) {
+	var r Routed
+	if err := decode(body, &r); err != nil {
+		return Routed{}, err
+	}
+	if r.Route == "" {
+		return Routed{}, fmt.Errorf("%w: route is empty", dispatch.ErrInvalidRecord)
+	}
+	if len(r.Payload) == 0 {
+		return Routed{}, fmt.Errorf("%w: payload is missing", dispatch.ErrInvalidRecord)
+	}
+	return r, nil
+}
+
 // maxKeyLen keeps derived idempotency keys well inside what TalkJS stores.
 const maxKeyLen = 200
 

@@ -14,6 +14,7 @@ import (
 
 	"github.com/talkjs-bridge/talkjs-bridge/dispatch"
 	"github.com/talkjs-bridge/talkjs-bridge/mapping"
+	"github.com/talkjs-bridge/talkjs-bridge/metrics"
 	"github.com/talkjs-bridge/talkjs-bridge/talkjs"
 )
 
@@ -88,6 +89,7 @@ func (h *Handler) Handle(ctx context.Context, ev events.SQSEvent) (events.SQSEve
 				log.ErrorContext(ctx, "record rejected but not forwarded; it will be retried", "reason", res.Err.Error(), "forwardError", err.Error())
 				continue
 			}
+			metrics.FromContext(ctx).Rejected(1)
 			log.ErrorContext(ctx, "record rejected", append([]any{"reason", res.Err.Error()}, answerAttrs(res.Err)...)...)
 		}
 	}
@@ -111,12 +113,8 @@ func (h *Handler) item(ctx context.Context, rec events.SQSMessage) (it dispatch.
 		it.Sends, it.Err = h.routed(ctx, rec)
 		return it
 	}
-	var c Command
-	if err := decode(rec.Body, &c); err != nil {
-		it.Err = err
-		return it
-	}
-	if err := c.validate(); err != nil {
+	c, err := ParseCommand(rec.Body)
+	if err != nil {
 		it.Err = err
 		return it
 	}
@@ -135,15 +133,9 @@ func (h *Handler) item(ctx context.Context, rec events.SQSMessage) (it dispatch.
 }
 
 func (h *Handler) routed(ctx context.Context, rec events.SQSMessage) ([]mapping.Send, error) {
-	var r Routed
-	if err := decode(rec.Body, &r); err != nil {
+	r, err := ParseRouted(rec.Body)
+	if err != nil {
 		return nil, err
-	}
-	if r.Route == "" {
-		return nil, fmt.Errorf("%w: route is empty", dispatch.ErrInvalidRecord)
-	}
-	if len(r.Payload) == 0 {
-		return nil, fmt.Errorf("%w: payload is missing", dispatch.ErrInvalidRecord)
 	}
 	now := time.Now
 	if h.Now != nil {

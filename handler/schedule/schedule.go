@@ -19,6 +19,7 @@ import (
 
 	"github.com/talkjs-bridge/talkjs-bridge/dispatch"
 	"github.com/talkjs-bridge/talkjs-bridge/mapping"
+	"github.com/talkjs-bridge/talkjs-bridge/metrics"
 	"github.com/talkjs-bridge/talkjs-bridge/talkjs"
 )
 
@@ -233,6 +234,7 @@ func (h *Handler) run(ctx context.Context, j job) (sent, rejected int, err error
 				log.InfoContext(ctx, "reminder sent", "conversationId", conv.ID)
 			case dispatch.Reject:
 				rejected++
+				metrics.FromContext(ctx).Rejected(1)
 				log.ErrorContext(ctx, "reminder rejected", "conversationId", conv.ID, "reason", err.Error())
 			default:
 				retryErr = errors.Join(retryErr, err)

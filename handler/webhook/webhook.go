@@ -13,6 +13,7 @@ import (
 
 	"github.com/talkjs-bridge/talkjs-bridge/dispatch"
 	"github.com/talkjs-bridge/talkjs-bridge/mapping"
+	"github.com/talkjs-bridge/talkjs-bridge/metrics"
 	"github.com/talkjs-bridge/talkjs-bridge/talkjs"
 )
 
@@ -98,6 +99,9 @@ func (s *Server) Serve(ctx context.Context, req Request) (resp Response) {
 		d, err := sender.Deliver(ctx, send)
 		if err != nil {
 			status := deliveryStatus(err)
+			if status == http.StatusUnprocessableEntity {
+				metrics.FromContext(ctx).Rejected(1)
+			}
 			log.ErrorContext(ctx, "webhook not delivered", "status", status, "conversationId", send.ConversationID, "reason", err.Error())
 			return answer(status, http.StatusText(status), err.Error())
 		}
