@@ -10,72 +10,14 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
+
+	"github.com/talkjs-bridge/talkjs-bridge/browsertest"
 )
 
-// These tests drive the page in Debian's headless Chromium (apt package
-// "chromium"). Without it they skip, except under CI (CI set), where .ci/run
-// installs it and a missing browser is a failure.
-
-// chromium returns the browser binary: $CHROMIUM, else chromium on PATH.
-func chromium(t *testing.T) string {
-	t.Helper()
-	for _, name := range []string{os.Getenv("CHROMIUM"), "chromium", "/usr/bin/chromium", "chromium-browser"} {
-		if name == "" {
-			continue
-		}
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
-	}
-	if os.Getenv("CI") != "" {
-		t.Fatal("chromium not found, and CI is set: install Debian's chromium package (apt-get install -y chromium)")
-	}
-	t.Skip("chromium not found: install Debian's chromium package (apt-get install -y chromium) to run the browser tests")
-	return ""
-}
-
-// runChromium runs headless Chromium with extra, in its own process group,
-// and kills the whole group when it ends or after a minute.
-func runChromium(t *testing.T, extra ...string) []byte {
-	t.Helper()
-	bin := chromium(t)
-	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
-	defer cancel()
-	dir := t.TempDir()
-	args := append([]string{
-		"--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-		"--disable-background-networking", "--disable-component-update", "--disable-sync",
-		"--disable-dev-shm-usage", "--disable-crash-reporter", "--disable-breakpad", "--user-data-dir=" + filepath.Join(dir, "profile"),
-		"--virtual-time-budget=5000",
-	}, extra...)
-	cmd := exec.CommandContext(ctx, bin, args...)
-	// A private HOME keeps Chromium's caches and crash dumps in the temp dir.
-	cmd.Env = append(os.Environ(), "HOME="+dir, "XDG_CONFIG_HOME="+dir, "XDG_CACHE_HOME="+dir, "TZ=UTC", "LANG=en_US.UTF-8")
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
-	cmd.WaitDelay = 5 * time.Second
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	err := cmd.Run()
-	if cmd.Process != nil {
-		// Renderer and GPU helpers may outlive the browser process.
-		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-	}
-	if err != nil {
-		t.Fatalf("chromium %s: %v\nstderr:\n%s", strings.Join(extra, " "), err, tail(stderr.String(), 2000))
-	}
-	return stdout.Bytes()
-}
-
-func tail(s string, n int) string {
-	if len(s) > n {
-		return "…" + s[len(s)-n:]
-	}
-	return s
-}
+// These tests drive the page in Debian's headless Chromium through
+// browsertest.
 
 // post sends a JSON body to url with curl when it is on PATH, as a user
 // trying the dev server would, and with net/http otherwise.
@@ -117,7 +59,7 @@ func matchAll(t *testing.T, dom string, patterns ...string) {
 }
 
 func TestBrowserShowsWebhook(t *testing.T) {
-	chromium(t)
+	browsertest.Path(t)
 	e := newEnv(t)
 	post(t, e.srv.URL+"/send", sendRequest{
 		Conversation: "github-acme-widgets-42", Subject: "acme/widgets#42 Crash on save",
@@ -135,7 +77,7 @@ func TestBrowserShowsWebhook(t *testing.T) {
 			post(t, e.srv.URL+"/send", sendRequest{Conversation: "github-acme-widgets-42", Type: "UserMessage", Sender: "alice", Text: later})
 		}
 	})
-	dom := string(runChromium(t, "--dump-dom", e.srv.URL+"/inbox"))
+	dom := browsertest.DumpDOM(t, e.srv.URL+"/inbox", 5*time.Second)
 
 	if n := e.hits(); n < 3 {
 		t.Errorf("the page asked for conversations %d times in 5s of virtual time; want it to keep polling", n)
@@ -166,9 +108,9 @@ func TestBrowserShowsWebhook(t *testing.T) {
 }
 
 func TestBrowserEmptyState(t *testing.T) {
-	chromium(t)
+	browsertest.Path(t)
 	e := newEnv(t)
-	dom := string(runChromium(t, "--dump-dom", e.srv.URL+"/inbox/"))
+	dom := browsertest.DumpDOM(t, e.srv.URL+"/inbox/", 5*time.Second)
 	matchAll(t, dom,
 		`<div id="empty" class="empty">\s*<p class="big">No conversations yet — send a webhook</p>`,
 		`<p id="loading" class="note" hidden="">`,
@@ -187,7 +129,7 @@ func TestScreenshot(t *testing.T) {
 	if path == "" {
 		t.Skip("set INBOX_SCREENSHOT=/abs/path.png to write a screenshot")
 	}
-	chromium(t)
+	browsertest.Path(t)
 	path, err := filepath.Abs(path)
 	if err != nil {
 		t.Fatal(err)
@@ -200,7 +142,7 @@ func TestScreenshot(t *testing.T) {
 		step(d.after)
 		post(t, e.srv.URL+"/send", d.req)
 	}
-	runChromium(t, "--hide-scrollbars", "--window-size=1000,700", "--screenshot="+path, e.srv.URL+"/inbox")
+	browsertest.Screenshot(t, e.srv.URL+"/inbox", path, 1000, 700, 5*time.Second)
 	info, err := os.Stat(path)
 	if err != nil || info.Size() < 10_000 {
 		t.Fatalf("screenshot %s: %v, %d bytes", path, err, func() int64 {
@@ -240,4 +182,12 @@ var demo = []struct {
 	{20 * time.Second, sendRequest{Conversation: "github-acme-widgets-issue-42", Type: "SystemMessage", Text: "Label added: bug · assigned to @maria"}},
 	{12 * time.Minute, sendRequest{Conversation: "github-acme-widgets-issue-42", Type: "UserMessage", Sender: "github-bot",
 		Text: "Pull request #57 \"Guard empty draft titles\" references this issue."}},
+}
+
+// tail keeps the end of a long DOM dump, where the messages are.
+func tail(s string, n int) string {
+	if len(s) > n {
+		return "…" + s[len(s)-n:]
+	}
+	return s
 }

@@ -29,6 +29,8 @@ const usage = `usage:
   bridge render --route NAME [flags] payload.json|-
                                        print the TalkJS requests an event would cause
   bridge default                       print the embedded routes file
+  bridge serve [--addr localhost:3000] [--routes FILE]
+                                       run the handlers locally with the inbox page (make run)
 
 render flags:
   --route NAME      route to map through (required)
@@ -49,6 +51,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return validate(args[1:], stdout, stderr)
 	case "render":
 		return render(args[1:], stdout, stderr)
+	case "serve":
+		return serve(args[1:], stdout, stderr)
 	case "default":
 		if len(args) > 1 {
 			fmt.Fprint(stderr, usage)

@@ -1,0 +1,78 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/talkjs-bridge/talkjs-bridge/devserver"
+)
+
+// serve runs the development server until interrupted.
+func serve(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	addr := fs.String("addr", "localhost:3000", "address to listen on")
+	routesFile := fs.String("routes", os.Getenv("BRIDGE_CONFIG"), "routes file (default: the embedded one)")
+	if err := fs.Parse(args); err != nil {
+		return exitUsage
+	}
+	routes, name, err := load(*routesFile)
+	if err != nil {
+		printLoadError(stderr, err)
+		return exitError
+	}
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	opts := devserver.Options{Routes: routes, Logger: log,
+		AppID: os.Getenv("TALKJS_APP_ID"), SecretKey: os.Getenv("TALKJS_SECRET_KEY"), APIURL: os.Getenv("TALKJS_API_URL")}
+	s, err := devserver.New(opts)
+	if err != nil {
+		fmt.Fprintf(stderr, "bridge serve: %v\n", err)
+		return exitError
+	}
+	defer s.Close()
+
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		fmt.Fprintf(stderr, "bridge serve: %v\n", err)
+		return exitError
+	}
+	base := "http://" + ln.Addr().String()
+	target := "the embedded TalkJS emulator"
+	if s.Emulator == nil {
+		target = "TalkJS at " + s.TalkJSURL
+	}
+	fmt.Fprintf(stdout, `talkjs-bridge dev server on %s (routes: %s; sending to %s)
+
+  inbox:     %s/inbox
+  webhook:   curl -X POST %s/webhooks/alertmanager -H 'Authorization: Bearer demo-alertmanager-token' \
+               -H 'Content-Type: application/json' --data @../shared/fixtures/other/alertmanager/prom_post_request.json
+  queue:     curl -X POST %s/queue --data '{"conversationId":"hello","conversation":{"subject":"Hello"},"message":{"type":"SystemMessage","text":"Hello from the queue"}}'
+  reminder:  curl -X POST %s/reminders/standup
+
+`, base, name, target, base, base, base, base)
+
+	srv := &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	go func() {
+		<-ctx.Done()
+		shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(shutdown)
+	}()
+	if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		fmt.Fprintf(stderr, "bridge serve: %v\n", err)
+		return exitError
+	}
+	return exitOK
+}
