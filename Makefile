@@ -44,6 +44,22 @@ vet:
 lint:
 	@if [ -d .github/workflows ]; then $(GO) tool actionlint; fi
 
+## demo: build the functions, run them under the Lambda runtime emulator against the
+## embedded TalkJS emulator, replay events/ and print a transcript (real TalkJS when
+## TALKJS_APP_ID and TALKJS_SECRET_KEY are set)
+demo:
+	$(GO) run ./cmd/demo
+
+## run: the handlers and the /inbox page on http://localhost:3000 (bridge serve)
+run:
+	$(GO) run ./cmd/bridge serve
+
+## invoke: one event through one function under the runtime emulator
+##   make invoke FN=webhook EVENT=events/webhook-github-issue-rest.json
+invoke:
+	@test -n "$(EVENT)" || { echo "usage: make invoke FN=<webhook|queue|schedule> EVENT=events/<file>.json"; exit 2; }
+	$(GO) run ./cmd/demo -event $(EVENT) $(if $(FN),-fn $(FN))
+
 ## bench: the TalkJS client against a bare net/http POST (ratios in the README)
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -count 6 ./talkjs/

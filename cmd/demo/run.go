@@ -1,0 +1,481 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/talkjs-bridge/talkjs-bridge/localrun"
+	"github.com/talkjs-bridge/talkjs-bridge/rietest"
+	"github.com/talkjs-bridge/talkjs-bridge/talkjs"
+	"github.com/talkjs-bridge/talkjs-bridge/talkjs/talkjstest"
+)
+
+// expectations say what each sample event must do (events/README.md in
+// short). A file not listed must simply not fail.
+var expectations = map[string]expect{
+	"webhook-github-issue-rest.json":    {status: 200},
+	"webhook-github-issue-httpapi.json": {status: 200},
+	"webhook-stripe.json":               {status: 200},
+	"webhook-alertmanager.json":         {status: 200},
+	"webhook-bad-signature.json":        {status: 401},
+	"webhook-unknown-route.json":        {status: 404},
+}
+
+type expect struct{ status int }
+
+// order replays webhooks first, so the reminders find the conversations
+// they select.
+var order = map[string]int{localrun.Webhook: 0, localrun.Queue: 1, localrun.Schedule: 2}
+
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	dir := fs.String("events", "events", "directory of sample events")
+	logs := fs.Bool("logs", false, "also print the functions' own log lines")
+	one := fs.String("event", "", "replay only this event file (make invoke)")
+	fnFlag := fs.String("fn", "", "with -event: the function to invoke (default: from the file name)")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	files, err := filepath.Glob(filepath.Join(*dir, "*.json"))
+	if *one != "" {
+		files, err = []string{*one}, nil
+		*logs = true
+	}
+	if err != nil || len(files) == 0 {
+		fmt.Fprintf(stderr, "demo: no events in %s\n", *dir)
+		return 1
+	}
+	fnFor := func(path string) string {
+		if *fnFlag != "" {
+			return *fnFlag
+		}
+		return localrun.FunctionFor(filepath.Base(path))
+	}
+	for _, f := range files {
+		if fn := fnFor(f); !slices.Contains(localrun.Functions, fn) {
+			fmt.Fprintf(stderr, "demo: cannot tell which function %s is for: name it webhook-*, queue-* or schedule-*, or give -fn\n", f)
+			return 2
+		}
+	}
+	slices.SortStableFunc(files, func(a, b string) int {
+		return order[fnFor(a)] - order[fnFor(b)]
+	})
+
+	opts := localrun.Options{}
+	real := getenv("TALKJS_APP_ID") != "" && getenv("TALKJS_SECRET_KEY") != ""
+	if real {
+		opts.RealTalkJS, opts.AppID, opts.SecretKey = true, getenv("TALKJS_APP_ID"), getenv("TALKJS_SECRET_KEY")
+	}
+	if *logs {
+		opts.Logs = stderr
+	}
+	if *one != "" {
+		opts.Functions = []string{fnFor(*one)}
+	}
+	fmt.Fprintln(stdout, "Building the functions and starting them under the Lambda runtime emulator…")
+	start := time.Now()
+	stack, err := localrun.Start(ctx, opts)
+	if err != nil {
+		fmt.Fprintf(stderr, "demo: %v\n", err)
+		return 1
+	}
+	defer stack.Close()
+	target := "the embedded TalkJS emulator at " + stack.TalkJSURL
+	if real {
+		target = "the real TalkJS API, app " + stack.AppID
+	}
+	fmt.Fprintf(stdout, "Ready in %s: webhook, queue and schedule functions, sending to %s.\n", time.Since(start).Round(100*time.Millisecond), target)
+
+	key := opts.SecretKey
+	if key == "" {
+		key = localrun.DemoSecretKey
+	}
+	client, err := talkjs.NewClient(stack.AppID, talkjs.StaticKey(key), talkjs.WithBaseURL(stack.TalkJSURL))
+	if err != nil {
+		fmt.Fprintf(stderr, "demo: %v\n", err)
+		return 1
+	}
+	d := &demo{ctx: ctx, stack: stack, client: client, out: stdout, fnFor: fnFor}
+	failed := 0
+	for i, path := range files {
+		if !d.replay(i+1, path) {
+			failed++
+		}
+	}
+	if stack.TalkJS != nil && *one == "" {
+		if !d.faults() {
+			failed++
+		}
+	}
+	fmt.Fprintln(stdout)
+	if failed > 0 {
+		fmt.Fprintf(stdout, "%d of the demo's steps did not behave as expected (see ✗ above).\n", failed)
+		return 1
+	}
+	if *one != "" {
+		return 0
+	}
+	fmt.Fprintf(stdout, "All %d events behaved as events/README.md says.\n", len(files))
+	return 0
+}
+
+type demo struct {
+	ctx    context.Context
+	stack  *localrun.Stack
+	client *talkjs.Client
+	out    io.Writer
+	seq    int
+	fnFor  func(path string) string
+}
+
+func (d *demo) printf(format string, a ...any) { fmt.Fprintf(d.out, format, a...) }
+
+// replay sends one file through its function and prints the transcript. It
+// reports whether the outcome matched the expectation.
+func (d *demo) replay(n int, path string) bool {
+	name := filepath.Base(path)
+	fn := d.fnFor(path)
+	d.printf("\n%d. %s → %s function\n", n, name, fn)
+	event, err := localrun.LoadEvent(path)
+	if err != nil {
+		d.printf("   ✗ %v\n", err)
+		return false
+	}
+	d.printf("   in:     %s\n", describe(fn, event))
+	before := d.snapshot()
+	rejectsBefore := d.rejects()
+	answer, reqID, err := d.invoke(fn, event)
+	if err != nil {
+		d.printf("   ✗ the function failed: %v\n", err)
+		d.printLogs(fn, reqID)
+		return false
+	}
+	ok := true
+	// delivered: the function says TalkJS accepted messages.
+	delivered := false
+	switch fn {
+	case localrun.Webhook:
+		var resp struct {
+			StatusCode int    `json:"statusCode"`
+			Body       string `json:"body"`
+		}
+		_ = json.Unmarshal(answer, &resp)
+		d.printf("   out:    %d %s\n", resp.StatusCode, oneLine(resp.Body, 160))
+		delivered = resp.StatusCode == 200
+		if ex, has := expectations[name]; has && ex.status != resp.StatusCode {
+			d.printf("   ✗ expected %d\n", ex.status)
+			ok = false
+		}
+	case localrun.Queue:
+		var resp events.SQSEventResponse
+		_ = json.Unmarshal(answer, &resp)
+		rejected := d.rejects()[len(rejectsBefore):]
+		d.printf("   out:    %d to retry (batch item failures), %d rejected\n", len(resp.BatchItemFailures), len(rejected))
+		for _, f := range resp.BatchItemFailures {
+			d.printf("           retry  %s\n", f.ItemIdentifier)
+		}
+		for _, r := range rejected {
+			d.printf("           reject %s\n", oneLine(r, 160))
+		}
+		if len(resp.BatchItemFailures) > 0 || len(rejected) > 0 {
+			d.printf("   ✗ expected every record sent\n")
+			ok = false
+		}
+		delivered = ok
+	case localrun.Schedule:
+		d.printf("   out:    %s\n", oneLine(string(answer), 160))
+		var sum struct{ Sent int }
+		_ = json.Unmarshal(answer, &sum)
+		delivered = sum.Sent > 0
+	}
+	for _, line := range d.matched(fn, reqID) {
+		d.printf("   log:    %s\n", line)
+	}
+	if !d.printChanges(before) && delivered {
+		d.printf("           (its idempotency keys were used before: TalkJS kept the first copies)\n")
+	}
+	if ok {
+		d.printf("   ✓ as expected\n")
+	}
+	return ok
+}
+
+func (d *demo) invoke(fn string, event []byte) ([]byte, string, error) {
+	d.seq++
+	id := fmt.Sprintf("demo-%02d-%d", d.seq, time.Now().UnixNano()%1e6)
+	f := d.stack.Function(fn)
+	if f == nil {
+		return nil, id, fmt.Errorf("function %s is not running", fn)
+	}
+	ctx, cancel := context.WithTimeout(d.ctx, time.Minute)
+	defer cancel()
+	out, err := f.Do(ctx, rietest.Invocation{Event: event, RequestID: id})
+	return out, id, err
+}
+
+// matched pulls, from the function's JSON log lines for this request, what
+// the route made of the event.
+func (d *demo) matched(fn, reqID string) []string {
+	var out []string
+	for _, line := range strings.Split(d.stack.Logs(fn), "\n") {
+		i := strings.Index(line, "{")
+		if i < 0 || !strings.Contains(line, reqID) {
+			continue
+		}
+		var rec map[string]any
+		if json.Unmarshal([]byte(line[i:]), &rec) != nil || rec["requestId"] != reqID {
+			continue
+		}
+		var parts []string
+		for _, k := range []string{"route", "event", "reminder", "messageId", "conversationId", "skipped", "reason"} {
+			if v, ok := rec[k]; ok && v != nil && fmt.Sprint(v) != "" {
+				parts = append(parts, fmt.Sprintf("%s=%v", k, v))
+			}
+		}
+		out = append(out, oneLine(fmt.Sprintf("%v: %s", rec["message"], strings.Join(parts, " ")), 200))
+	}
+	return out
+}
+
+func (d *demo) printLogs(fn, reqID string) {
+	for _, line := range strings.Split(d.stack.Logs(fn), "\n") {
+		if strings.Contains(line, reqID) || strings.Contains(line, "ERROR") {
+			d.printf("           %s\n", oneLine(line, 240))
+		}
+	}
+}
+
+// snapshot is the message ids per conversation, to print what an event added.
+func (d *demo) snapshot() map[string]map[string]bool {
+	snap := make(map[string]map[string]bool)
+	for conv, err := range d.client.ListConversations(d.ctx, talkjs.ListOptions{Limit: 100}) {
+		if err != nil {
+			break
+		}
+		ids := make(map[string]bool)
+		for m, err := range d.client.ListMessages(d.ctx, conv.ID, talkjs.ListOptions{Limit: 100}) {
+			if err != nil {
+				break
+			}
+			ids[m.ID] = true
+		}
+		snap[conv.ID] = ids
+	}
+	return snap
+}
+
+// printChanges prints the messages added since before, and reports whether
+// there were any.
+func (d *demo) printChanges(before map[string]map[string]bool) bool {
+	after := d.snapshot()
+	convs := make([]string, 0, len(after))
+	for id := range after {
+		convs = append(convs, id)
+	}
+	slices.Sort(convs)
+	printed := false
+	for _, id := range convs {
+		var added []talkjs.Message
+		for m, err := range d.client.ListMessages(d.ctx, id, talkjs.ListOptions{Limit: 100}) {
+			if err != nil {
+				break
+			}
+			if !before[id][m.ID] {
+				added = append(added, m)
+			}
+		}
+		if len(added) == 0 {
+			continue
+		}
+		conv, _ := d.client.GetConversation(d.ctx, id)
+		d.printf("   TalkJS: conversation %s %q now also holds:\n", id, conv.Subject)
+		slices.Reverse(added) // listings are newest first; a chat reads oldest first
+		for _, m := range added {
+			who := m.SenderID
+			if m.Type == talkjs.SystemMessage {
+				who = "system"
+			}
+			d.printf("           [%s] %s\n", who, oneLine(m.Text, 150))
+		}
+		printed = true
+	}
+	if !printed {
+		d.printf("   TalkJS: nothing new\n")
+	}
+	return printed
+}
+
+func (d *demo) rejects() []string {
+	var out []string
+	for _, m := range d.stack.AWS.Sent() {
+		if m.QueueURL == d.stack.RejectsQueueURL {
+			out = append(out, m.Body)
+		}
+	}
+	return out
+}
+
+// faults shows, on the emulator only, what the queue does when TalkJS fails:
+// records retried, a bad one rejected, and the redelivery adding each
+// message exactly once.
+func (d *demo) faults() bool {
+	emu := d.stack.TalkJS
+	d.printf("\n%d. Faults: TalkJS answers 503 for conversation order-2001, and one record names a sender who is not a participant\n", d.seq+1)
+	batch := events.SQSEvent{Records: []events.SQSMessage{
+		record("fault-1", `{"conversationId":"order-2001","conversation":{"subject":"Order #2001","participants":["cust-7"]},"message":{"type":"SystemMessage","text":"Order #2001 received"}}`),
+		record("fault-2", `{"conversationId":"order-2001","message":{"type":"SystemMessage","text":"Order #2001 paid"}}`),
+		record("fault-3", `{"conversationId":"order-2002","conversation":{"subject":"Order #2002","participants":["cust-7"]},"message":{"type":"UserMessage","sender":"mallory","text":"not a participant"}}`),
+		record("fault-4", `{"conversationId":"order-2002","message":{"type":"SystemMessage","text":"Order #2002 received"}}`),
+	}}
+	ev, _ := json.Marshal(batch)
+	emu.AddFault(talkjstest.Fault{ConversationID: "order-2001", Status: 503})
+	before := d.snapshot()
+	answer, _, err := d.invoke(localrun.Queue, ev)
+	if err != nil {
+		d.printf("   ✗ %v\n", err)
+		return false
+	}
+	var resp events.SQSEventResponse
+	_ = json.Unmarshal(answer, &resp)
+	var retried []string
+	for _, f := range resp.BatchItemFailures {
+		retried = append(retried, f.ItemIdentifier)
+	}
+	slices.Sort(retried)
+	rejects := d.rejects()
+	d.printf("   out:    retry %v (SQS delivers them again); rejected to the rejects queue: %d\n", retried, countContaining(rejects, "fault-3"))
+	d.printChanges(before)
+	ok := slices.Equal(retried, []string{"fault-1", "fault-2"}) && countContaining(rejects, "fault-3") == 1
+
+	d.printf("   TalkJS recovers; SQS redelivers fault-1 and fault-2:\n")
+	emu.ClearFaults()
+	redo := events.SQSEvent{Records: batch.Records[:2]}
+	ev, _ = json.Marshal(redo)
+	before = d.snapshot()
+	answer, _, err = d.invoke(localrun.Queue, ev)
+	if err != nil {
+		d.printf("   ✗ %v\n", err)
+		return false
+	}
+	resp = events.SQSEventResponse{}
+	_ = json.Unmarshal(answer, &resp)
+	d.printf("   out:    %d to retry\n", len(resp.BatchItemFailures))
+	d.printChanges(before)
+	ok = ok && len(resp.BatchItemFailures) == 0 && len(emu.Messages("order-2001")) == 2
+
+	d.printf("   The same batch delivered once more (at-least-once delivery):\n")
+	before = d.snapshot()
+	if _, _, err := d.invoke(localrun.Queue, ev); err != nil {
+		d.printf("   ✗ %v\n", err)
+		return false
+	}
+	d.printChanges(before)
+	ok = ok && len(emu.Messages("order-2001")) == 2
+	if ok {
+		d.printf("   ✓ retried, rejected and deduplicated as expected\n")
+	} else {
+		d.printf("   ✗ expected fault-1 and fault-2 retried, fault-3 rejected, and each message once after redelivery\n")
+	}
+	return ok
+}
+
+func record(id, body string) events.SQSMessage {
+	return events.SQSMessage{MessageId: id, Body: body, EventSource: "aws:sqs",
+		EventSourceARN: "arn:aws:sqs:us-east-1:123456789012:talkjs-bridge", AWSRegion: "us-east-1"}
+}
+
+func countContaining(list []string, s string) int {
+	n := 0
+	for _, x := range list {
+		if strings.Contains(x, s) {
+			n++
+		}
+	}
+	return n
+}
+
+// describe says in one line what an event is.
+func describe(fn string, event []byte) string {
+	switch fn {
+	case localrun.Webhook:
+		var probe struct {
+			HTTPMethod      string            `json:"httpMethod"`
+			Path            string            `json:"path"`
+			RawPath         string            `json:"rawPath"`
+			Version         string            `json:"version"`
+			Headers         map[string]string `json:"headers"`
+			Body            string            `json:"body"`
+			IsBase64Encoded bool              `json:"isBase64Encoded"`
+		}
+		_ = json.Unmarshal(event, &probe)
+		shape, method, path := "API Gateway REST (v1)", probe.HTTPMethod, probe.Path
+		if probe.Version == "2.0" {
+			shape, method, path = "HTTP API (v2)", "POST", probe.RawPath
+		}
+		var hs []string
+		for k, v := range probe.Headers {
+			lk := strings.ToLower(k)
+			if strings.HasPrefix(lk, "x-github-event") || lk == "stripe-signature" || lk == "x-hub-signature-256" || lk == "authorization" {
+				if lk == "authorization" || strings.Contains(lk, "signature") {
+					v = "…"
+				}
+				hs = append(hs, k+": "+v)
+			}
+		}
+		slices.Sort(hs)
+		b64 := ""
+		if probe.IsBase64Encoded {
+			b64 = ", base64 body"
+		}
+		desc := fmt.Sprintf("%s %s via %s%s, %d-byte body", method, path, shape, b64, len(probe.Body))
+		if len(hs) > 0 {
+			desc += "; " + strings.Join(hs, ", ")
+		}
+		return desc
+	case localrun.Queue:
+		var ev events.SQSEvent
+		_ = json.Unmarshal(event, &ev)
+		fifo := ""
+		if len(ev.Records) > 0 && strings.HasSuffix(ev.Records[0].EventSourceARN, ".fifo") {
+			fifo = " (FIFO)"
+		}
+		var ids []string
+		for _, r := range ev.Records {
+			var probe struct {
+				ConversationID string `json:"conversationId"`
+				Route          string `json:"route"`
+			}
+			_ = json.Unmarshal([]byte(r.Body), &probe)
+			if probe.Route != "" {
+				ids = append(ids, "route "+probe.Route)
+			} else {
+				ids = append(ids, probe.ConversationID)
+			}
+		}
+		return fmt.Sprintf("%d SQS records%s for %s", len(ev.Records), fifo, strings.Join(ids, ", "))
+	}
+	var compact bytes.Buffer
+	if json.Compact(&compact, event) != nil {
+		return oneLine(string(event), 160)
+	}
+	return oneLine(compact.String(), 160)
+}
+
+func oneLine(s string, n int) string {
+	s = strings.Join(strings.Fields(s), " ")
+	if r := []rune(s); len(r) > n {
+		return string(r[:n]) + "…"
+	}
+	return s
+}

@@ -1,0 +1,40 @@
+package main
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+)
+
+// TestDemo runs make demo's whole replay, so the README's first command
+// stays true: every sample event behaves as events/README.md says.
+func TestDemo(t *testing.T) {
+	var out, errs bytes.Buffer
+	noKeys := func(string) string { return "" }
+	if code := run(t.Context(), []string{"-events", "../../events"}, noKeys, &out, &errs); code != 0 {
+		t.Fatalf("demo exited %d\nstdout:\n%s\nstderr:\n%s", code, out.String(), errs.String())
+	}
+	for _, want := range []string{
+		"events behaved as events/README.md says.",
+		"[github] *Issue #1 opened* by Codertocat",
+		"retry [fault-1 fault-2]",
+		"401 {\"error\":\"signature not verified\"}",
+	} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("transcript lacks %q", want)
+		}
+	}
+	if strings.Contains(out.String()+errs.String(), "sk_test_demo") {
+		t.Error("the transcript shows the TalkJS key")
+	}
+}
+
+func TestInvokeNeedsAFunction(t *testing.T) {
+	var out, errs bytes.Buffer
+	if code := run(t.Context(), []string{"-event", "nothing.json"}, func(string) string { return "" }, &out, &errs); code != 2 {
+		t.Errorf("exit %d, want 2 (usage)", code)
+	}
+	if !strings.Contains(errs.String(), "cannot tell which function") {
+		t.Errorf("stderr %q does not say what is wrong", errs.String())
+	}
+}
