@@ -82,26 +82,43 @@ func (s *Sender) send(ctx context.Context, conv string, msgs []talkjs.NewMessage
 func (s *Sender) Prepare(ctx context.Context, send mapping.Send) error {
 	for _, id := range slices.Sorted(maps.Keys(send.Users)) {
 		u := send.Users[id]
-		key, fresh := s.claim("user", id, u)
-		if !fresh {
-			continue
-		}
-		if err := s.TalkJS.UpsertUser(ctx, id, u); err != nil {
-			s.release(key)
+		err := s.once("user", id, u, func() error { return s.TalkJS.UpsertUser(ctx, id, u) })
+		if err != nil {
 			return fmt.Errorf("upsert user %q: %w", id, err)
 		}
 	}
 	if send.Conversation == nil {
 		return nil
 	}
-	key, fresh := s.claim("conversation", send.ConversationID, *send.Conversation)
+	c := *send.Conversation
+	err := s.once("conversation", send.ConversationID, c, func() error {
+		return s.TalkJS.UpsertConversation(ctx, send.ConversationID, c)
+	})
+	if err != nil {
+		return fmt.Errorf("upsert conversation %q: %w", send.ConversationID, err)
+	}
+	return nil
+}
+
+// once runs upsert unless this Sender already made the same one. The memo
+// is kept only when upsert succeeds: after an error or a panic the next
+// record must try again, or it would be sent to a user or conversation
+// that does not exist.
+func (s *Sender) once(kind, id string, body any, upsert func() error) (err error) {
+	key, fresh := s.claim(kind, id, body)
 	if !fresh {
 		return nil
 	}
-	if err := s.TalkJS.UpsertConversation(ctx, send.ConversationID, *send.Conversation); err != nil {
-		s.release(key)
-		return fmt.Errorf("upsert conversation %q: %w", send.ConversationID, err)
+	ok := false
+	defer func() {
+		if !ok {
+			s.release(key)
+		}
+	}()
+	if err := upsert(); err != nil {
+		return err
 	}
+	ok = true
 	return nil
 }
 
@@ -166,6 +183,8 @@ func Classify(err error) Outcome {
 		return 0
 	case errors.Is(err, mapping.ErrInvalidPayload),
 		errors.Is(err, mapping.ErrRouteNotFound),
+		errors.Is(err, mapping.ErrEventNotHandled),
+		errors.Is(err, talkjs.ErrInvalidRequest),
 		errors.Is(err, ErrInvalidRecord):
 		return Reject
 	case talkjs.Retryable(err):

@@ -517,11 +517,19 @@ func fnMoney(amount, currency any) (string, error) {
 	case int64:
 		n = a
 	case float64:
+		// Amounts are whole minor units; a float here is a number too big
+		// for int64 (or not whole), which converting would garble.
+		if a != math.Trunc(a) || a >= math.MaxInt64 || a <= math.MinInt64 {
+			return "", fmt.Errorf("money: amount %v is not a whole number of minor units within range", a)
+		}
 		n = int64(a)
 	case nil:
 		return "", nil
 	default:
 		return "", fmt.Errorf("money: want a number, got %s", kindName(amount))
+	}
+	if n == math.MinInt64 {
+		return "", fmt.Errorf("money: amount %d is out of range", n)
 	}
 	cur := strings.ToLower(format(currency))
 	if zeroDecimal[cur] {

@@ -139,8 +139,8 @@ var bqBadRecords = []struct {
 	{"data after the object", `{"conversationId":"a","message":{"type":"SystemMessage","text":"x"}} {}`, "not a JSON object"},
 	{"not UTF-8", "{\"conversationId\":\"a\",\"message\":{\"type\":\"SystemMessage\",\"text\":\"\xff\xfe\"}}", "UTF-8"},
 	// 20k levels: twice the decoder's limit, and a body that still fits
-		// SQS's message size once wrapped in a rejection.
-		{"deeply nested (20k levels)", strings.Repeat(`{"a":`, 20_000) + "1" + strings.Repeat("}", 20_000), "not a JSON object"},
+	// SQS's message size once wrapped in a rejection.
+	{"deeply nested (20k levels)", strings.Repeat(`{"a":`, 20_000) + "1" + strings.Repeat("}", 20_000), "not a JSON object"},
 	{"field name typo", `{"conversation_id":"a","message":{"type":"SystemMessage","text":"x"}}`, "unknown field"},
 	{"conversationId a number", `{"conversationId":1042,"message":{"type":"SystemMessage","text":"x"}}`, "not a valid command"},
 	{"conversationId empty", `{"conversationId":"","message":{"type":"SystemMessage","text":"x"}}`, "conversationId is missing"},
@@ -401,8 +401,8 @@ func TestPanicInUpsertLeavesNoMemo(t *testing.T) {
 		t.Fatalf("the record whose upsert panicked was not reported for retry: %v", resp.BatchItemFailures)
 	}
 	if rej := bqRejections(t, e.aws); len(rej) > 0 {
-		t.Skipf("bug: dispatch.Sender keeps its memo of an upsert that panicked (claim without release), "+
-			"so record \"second\" skipped the user upsert and was rejected for good: %s — lead to fix", rej["second"].Reason)
+		t.Errorf("dispatch.Sender kept its memo of an upsert that panicked, "+
+			"so record \"second\" skipped the user upsert and was rejected for good: %s", rej["second"].Reason)
 	}
 	if !failed["second"] && len(e.emu.Messages("memo-2")) != 1 {
 		t.Errorf("record second neither delivered nor retried")
@@ -421,7 +421,7 @@ func TestBigBadRecordIsForwarded(t *testing.T) {
 		t.Fatal(err)
 	}
 	if len(resp.BatchItemFailures) != 0 {
-		t.Skipf("bug: the rejection of a %d-byte record exceeds SQS's 256 KiB limit, so it is never forwarded and loops until the DLQ — lead to fix", len(body))
+		t.Errorf("the rejection of a %d-byte record was not forwarded (over SQS's size limit?), so it would loop until the DLQ", len(body))
 	}
 	if _, ok := bqRejections(t, e.aws)["big"]; !ok {
 		t.Error("the big record was neither retried nor forwarded")
@@ -440,7 +440,7 @@ func TestUnhandledRoutedEventIsNotRetried(t *testing.T) {
 		t.Fatal(err)
 	}
 	if len(resp.BatchItemFailures) != 0 {
-		t.Skipf("bug: dispatch.Classify treats mapping.ErrEventNotHandled as retryable, so an unhandled routed event is redelivered until the DLQ (%v) — lead to fix", resp.BatchItemFailures)
+		t.Errorf("an unhandled routed event is reported for retry, so it would be redelivered until the DLQ (%v)", resp.BatchItemFailures)
 	}
 	if n := e.emu.Counts().Requests; n != 0 {
 		t.Errorf("TalkJS got %d requests for an event nothing handles", n)
@@ -463,7 +463,7 @@ func TestClientRefusalIsRejected(t *testing.T) {
 		t.Fatal(err)
 	}
 	if len(resp.BatchItemFailures) != 0 {
-		t.Skipf("bug: dispatch.Classify returns Retry for talkjs.ErrInvalidRequest (here: empty user id), so the record loops until the DLQ — lead to fix")
+		t.Errorf("a record the client refuses before sending (empty user id) is reported for retry, so it would loop until the DLQ")
 	}
 	if _, ok := bqRejections(t, e.aws)["empty-user"]; !ok {
 		t.Error("record neither retried nor rejected")

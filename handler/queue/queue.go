@@ -2,7 +2,9 @@ package queue
 
 import (
 	"context"
+	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -36,9 +38,14 @@ type Rejection struct {
 	Body string `json:"body,omitempty"`
 	// BodyBase64 holds the body instead when it is not valid UTF-8, which
 	// JSON could not carry unchanged.
-	BodyBase64  string `json:"bodyBase64,omitempty"`
-	EventSource string `json:"eventSourceArn,omitempty"`
-	Group       string `json:"messageGroupId,omitempty"`
+	BodyBase64 string `json:"bodyBase64,omitempty"`
+	// BodyTruncated is set when the body was cut to fit an SQS message;
+	// BodySHA256 and BodySize then identify the original.
+	BodyTruncated bool   `json:"bodyTruncated,omitempty"`
+	BodySHA256    string `json:"bodySha256,omitempty"`
+	BodySize      int    `json:"bodySize,omitempty"`
+	EventSource   string `json:"eventSourceArn,omitempty"`
+	Group         string `json:"messageGroupId,omitempty"`
 }
 
 // Handler handles SQS batches. It is safe for concurrent use; Lambda calls it
@@ -142,6 +149,12 @@ func (h *Handler) routed(ctx context.Context, rec events.SQSMessage) ([]mapping.
 		now = h.Now
 	}
 	res, err := h.Routes.Trusted(ctx, mapping.Request{Route: r.Route, Headers: r.header(), Body: r.Payload, Now: now()})
+	if errors.Is(err, mapping.ErrEventNotHandled) {
+		// The route does not act on this event: done, as the webhook's
+		// 202 is. Neither a retry nor a reject would change that.
+		h.logger().InfoContext(ctx, "record needs no message", "messageId", rec.MessageId, "route", r.Route, "skipped", res.Skipped)
+		return nil, nil
+	}
 	if err != nil {
 		return nil, fmt.Errorf("route %q: %w", r.Route, err)
 	}
@@ -189,8 +202,48 @@ func asAPIError(err error) (*talkjs.APIError, bool) {
 	return apiErr, ok
 }
 
+// maxRejection keeps a rejection inside SQS's message size limit (256 KiB
+// for queues created before the 1 MiB limit), with room for attributes.
+const maxRejection = 240 << 10
+
 // MarshalRejection renders a Rejection as the rejects queue's message body.
+// A body too large to forward whole (JSON escaping can double it) is cut,
+// with its hash and size kept, so the record still reaches the rejects
+// queue instead of looping until the DLQ.
 func MarshalRejection(r Rejection) (string, error) {
 	b, err := json.Marshal(r)
+	if err != nil || len(b) <= maxRejection {
+		return string(b), err
+	}
+	body := r.Body
+	if r.BodyBase64 != "" {
+		raw, _ := base64.StdEncoding.DecodeString(r.BodyBase64)
+		body = string(raw)
+	}
+	sum := sha256.Sum256([]byte(body))
+	r.BodyTruncated, r.BodySHA256, r.BodySize = true, hex.EncodeToString(sum[:]), len(body)
+	r.Answer = truncateUTF8(r.Answer, 4<<10)
+	r.Reason = truncateUTF8(r.Reason, 4<<10)
+	for keep := maxRejection / 2; keep > 0; keep /= 2 {
+		if r.BodyBase64 != "" {
+			r.BodyBase64 = base64.StdEncoding.EncodeToString([]byte(body[:min(keep, len(body))]))
+		} else {
+			r.Body = truncateUTF8(body, keep)
+		}
+		if b, err = json.Marshal(r); err != nil || len(b) <= maxRejection {
+			return string(b), err
+		}
+	}
 	return string(b), err
+}
+
+// truncateUTF8 cuts s to at most n bytes without splitting a character.
+func truncateUTF8(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
 }

@@ -95,9 +95,8 @@ func TestBadScheduleInput(t *testing.T) {
 	}
 }
 
-// TestQuestionableScheduleInput holds inputs the handler accepts today but
-// arguably should refuse; each is skipped with the finding when it is not
-// refused, so the suite stays green while the lead decides.
+// TestQuestionableScheduleInput holds inputs the handler once accepted
+// (found by this suite): each must now be refused as input.
 func TestQuestionableScheduleInput(t *testing.T) {
 	const at = `"scheduledTime":"2026-11-25T09:00:00Z"`
 	tests := []struct {
@@ -121,7 +120,7 @@ func TestQuestionableScheduleInput(t *testing.T) {
 				}
 				return
 			}
-			t.Skipf("bug: %s (summary %+v, error %v, %d TalkJS requests) — lead to fix", tt.finding, sum, err, emu.Counts().Requests)
+			t.Errorf("not refused: %s (summary %+v, error %v, %d TalkJS requests)", tt.finding, sum, err, emu.Counts().Requests)
 		})
 	}
 }

@@ -8,8 +8,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"iter"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -93,6 +95,9 @@ func (h *Handler) Handle(ctx context.Context, raw json.RawMessage) (Summary, err
 	if err := dec.Decode(&in); err != nil {
 		return Summary{}, fmt.Errorf("%w: %v", ErrInvalidInput, err)
 	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return Summary{}, fmt.Errorf("%w: data after the input's JSON object", ErrInvalidInput)
+	}
 	jobs, err := h.plan(ctx, in)
 	if err != nil {
 		h.logger().ErrorContext(ctx, "schedule input refused", "reason", err.Error())
@@ -152,6 +157,12 @@ func (h *Handler) plan(ctx context.Context, in Input) ([]job, error) {
 		}
 		if in.Type == "" {
 			in.Type = talkjs.SystemMessage
+		}
+		if in.Type != talkjs.SystemMessage && in.Type != talkjs.UserMessage {
+			return nil, fmt.Errorf("%w: type %q is not UserMessage or SystemMessage", ErrInvalidInput, in.Type)
+		}
+		if slices.Contains(in.ConversationIDs, "") {
+			return nil, fmt.Errorf("%w: conversationIds holds an empty id", ErrInvalidInput)
 		}
 		if (in.Type == talkjs.UserMessage) != (in.Sender != "") {
 			return nil, fmt.Errorf("%w: a UserMessage needs a sender, a SystemMessage has none", ErrInvalidInput)

@@ -114,14 +114,25 @@ func TestInlineReminder(t *testing.T) {
 	if got := counts(emu, "order-1042", "support-ticket-311"); got != "order-1042=1 support-ticket-311=1" {
 		t.Errorf("messages %s, want one each", got)
 	}
-	// A new invocation (another request id, no scheduled time) is a new
-	// reminder.
-	ctx = lambdacontext.NewContext(t.Context(), &lambdacontext.LambdaContext{AwsRequestID: "req-3"})
+	// Without a scheduled time the request id stands in: a new invocation
+	// is a new reminder, Lambda's retry of the same one is not.
+	noTime := []byte(`{"conversationIds":["order-1042"],"text":"Reminder without a time"}`)
+	for _, id := range []string{"req-3", "req-3", "req-4"} {
+		ctx = lambdacontext.NewContext(t.Context(), &lambdacontext.LambdaContext{AwsRequestID: id})
+		if _, err := h.Handle(ctx, noTime); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := counts(emu, "order-1042"); got != "order-1042=3" {
+		t.Errorf("messages %s after req-3 twice and req-4, want 3", got)
+	}
+	// The same scheduled time again (EventBridge delivering twice) adds
+	// nothing, whatever the request id.
 	if _, err := h.Handle(ctx, ev); err != nil {
 		t.Fatal(err)
 	}
-	if got := counts(emu, "order-1042"); got != "order-1042=2" {
-		t.Errorf("messages %s after a second scheduled run, want 2", got)
+	if got := counts(emu, "order-1042"); got != "order-1042=3" {
+		t.Errorf("messages %s after a repeated scheduled time, want still 3", got)
 	}
 }
 
