@@ -72,6 +72,10 @@ fuzz:
 	    echo "== $$pkg $$t"; $(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) $$pkg; \
 	  done; done
 
+## soak: the fault soak at full size (10,000 records; make test runs a smaller one)
+soak:
+	SOAK_RECORDS=10000 $(GO) test -run 'TestFaultSoak' -count=1 -v -timeout 30m ./soak/
+
 ## deploy: sam build && sam deploy (needs the AWS SAM CLI)
 deploy:
 	@command -v sam >/dev/null || { echo "sam (the AWS SAM CLI) is not installed: see https://docs.aws.amazon.com/serverless-application-model/latest/developerguide/install-sam-cli.html"; exit 1; }

@@ -73,6 +73,15 @@ func From(ctx context.Context, getenv func(string) string, function string, out 
 		return nil, fmt.Errorf("x-ray: %w", err)
 	}
 
+	if cfg.RoutesFile != "" {
+		d.Routes, err = mapping.Load(cfg.RoutesFile)
+	} else {
+		d.Routes, err = mapping.Default()
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", config.EnvRoutesFile, err)
+	}
+
 	if cfg.SecretID != "" {
 		awsCfg, err := awsconfig.LoadDefaultConfig(ctx)
 		if err != nil {
@@ -82,7 +91,7 @@ func From(ctx context.Context, getenv func(string) string, function string, out 
 		d.AWS = &awsCfg
 		d.Secrets = secretsource.NewFromConfig(awsCfg, cfg.SecretID, secretsource.Options{TTL: cfg.SecretCacheTTL, Logger: d.Logger})
 	} else {
-		s, err := secretsource.NewStatic(cfg.SecretKey, cfg.AppID, webhookSecretsFromEnv(getenv))
+		s, err := secretsource.NewStatic(cfg.SecretKey, cfg.AppID, WebhookSecretsFromEnv(getenv, d.Routes))
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", config.EnvSecretKey, err)
 		}
@@ -108,24 +117,20 @@ func From(ctx context.Context, getenv func(string) string, function string, out 
 		return nil, err
 	}
 
-	if cfg.RoutesFile != "" {
-		d.Routes, err = mapping.Load(cfg.RoutesFile)
-	} else {
-		d.Routes, err = mapping.Default()
-	}
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", config.EnvRoutesFile, err)
-	}
 	return d, nil
 }
 
-// webhookSecretsFromEnv reads TALKJS_WEBHOOK_SECRET_<NAME> for local runs,
-// where there is no Secrets Manager JSON to hold them.
-func webhookSecretsFromEnv(getenv func(string) string) map[string]string {
+// WebhookSecretsFromEnv reads BRIDGE_WEBHOOK_SECRET_<NAME> for every secret
+// name the routes use, for local runs, where there is no Secrets Manager
+// JSON to hold them.
+func WebhookSecretsFromEnv(getenv func(string) string, routes *mapping.Config) map[string]string {
 	out := make(map[string]string)
-	for _, name := range []string{"github", "stripe", "alertmanager", "generic", "shopify", "slack", "talkjs"} {
-		if v := getenv(WebhookSecretEnv(name)); v != "" {
-			out[name] = v
+	for _, route := range routes.Routes() {
+		vc, _ := routes.VerifyConfig(route)
+		for _, name := range vc.Secrets {
+			if v := getenv(WebhookSecretEnv(name)); v != "" {
+				out[name] = v
+			}
 		}
 	}
 	return out

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
 	"os"
@@ -14,7 +15,9 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/talkjs-bridge/talkjs-bridge/demo"
 	"github.com/talkjs-bridge/talkjs-bridge/devserver"
+	"github.com/talkjs-bridge/talkjs-bridge/setup"
 )
 
 // serve runs the development server until interrupted.
@@ -32,7 +35,11 @@ func serve(args []string, stdout, stderr io.Writer) int {
 		return exitError
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
-	opts := devserver.Options{Routes: routes, Logger: log,
+	// The demo secrets sign events/; BRIDGE_WEBHOOK_SECRET_<NAME> replaces
+	// one, e.g. to receive real GitHub deliveries through a tunnel.
+	secrets := demo.WebhookSecrets()
+	maps.Copy(secrets, setup.WebhookSecretsFromEnv(os.Getenv, routes))
+	opts := devserver.Options{Routes: routes, Logger: log, WebhookSecrets: secrets,
 		AppID: os.Getenv("TALKJS_APP_ID"), SecretKey: os.Getenv("TALKJS_SECRET_KEY"), APIURL: os.Getenv("TALKJS_API_URL")}
 	s, err := devserver.New(opts)
 	if err != nil {
@@ -55,8 +62,8 @@ func serve(args []string, stdout, stderr io.Writer) int {
 
   inbox:     %s/inbox
   webhook:   curl -X POST %s/webhooks/alertmanager -H 'Authorization: Bearer demo-alertmanager-token' \
-               -H 'Content-Type: application/json' --data @../shared/fixtures/other/alertmanager/prom_post_request.json
-  queue:     curl -X POST %s/queue --data '{"conversationId":"hello","conversation":{"subject":"Hello"},"message":{"type":"SystemMessage","text":"Hello from the queue"}}'
+               -H 'Content-Type: application/json' --data '{"version":"4","groupKey":"ops/DiskFull","status":"firing","receiver":"ops","groupLabels":{"alertname":"DiskFull"},"alerts":[{"status":"firing","labels":{"alertname":"DiskFull","severity":"critical","instance":"db-1"},"annotations":{"summary":"Disk 95%% full"}}]}' 
+  queue:     curl -X POST %s/queue -H 'Content-Type: application/json' --data '{"conversationId":"hello","conversation":{"subject":"Hello"},"message":{"type":"SystemMessage","text":"Hello from the queue"}}'
   reminder:  curl -X POST %s/reminders/standup
 
 `, base, name, target, base, base, base, base)

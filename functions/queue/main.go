@@ -1,3 +1,8 @@
+// Verify TLS with the root certificates compiled into the binary
+// (golang.org/x/crypto/x509roots/fallback, imported by package talkjs), not
+// the host's bundle, so an outdated CA bundle cannot break calls to TalkJS.
+//go:debug x509usefallbackroots=1
+
 // Command queue is the Lambda function fed by SQS that turns send commands
 // and route-mapped records into TalkJS messages, reporting partial batch
 // failures. It is wiring only; the handler is package handler/queue.

@@ -149,12 +149,17 @@ func (c *Command) validate() error {
 }
 
 // keys fills in the idempotency key of every message without one, from the
-// command's key or else the SQS message id, so a redelivered record never
-// shows up twice in the conversation.
-func (c *Command) keys(messageID string) {
+// command's key or else a hash of the record body, so a redelivered record
+// never shows up twice in the conversation. Not the SQS message id: a
+// record redriven from the DLQ, or fixed and resent from the rejects queue,
+// comes back with a new one. The price is that two identical commands are
+// one message; a producer that means to post the same text twice gives each
+// its own idempotencyKey.
+func (c *Command) keys(body string) {
 	base := c.IdempotencyKey
 	if base == "" {
-		base = "sqs:" + messageID
+		sum := sha256.Sum256([]byte(body))
+		base = "cmd:" + hex.EncodeToString(sum[:16])
 	}
 	for i := range c.Messages {
 		if c.Messages[i].IdempotencyKey != "" {

@@ -125,7 +125,7 @@ func (h *Handler) item(ctx context.Context, rec events.SQSMessage) (it dispatch.
 		it.Err = err
 		return it
 	}
-	c.keys(rec.MessageId)
+	c.keys(rec.Body)
 	send := mapping.Send{ConversationID: c.ConversationID, Users: c.Users, Messages: c.Messages}
 	if c.Conversation != nil {
 		send.Conversation = &talkjs.ConversationUpdate{

@@ -251,3 +251,20 @@ func TestRouteMappedRecord(t *testing.T) {
 		t.Errorf("stored %d, counted %d", total, e.emu.Counts().MessagesStored)
 	}
 }
+
+// TestRedriveIsIdempotent: a record moved back from the DLQ, or fixed and
+// resent from the rejects queue, arrives with a new SQS message id; the
+// message it asks for must still appear once.
+func TestRedriveIsIdempotent(t *testing.T) {
+	e := newEnv(t, "")
+	body := `{"conversationId":"order-9","conversation":{"participants":["support"]},"message":{"type":"SystemMessage","text":"Shipped"}}`
+	for _, id := range []string{"first-delivery", "redriven-from-dlq"} {
+		resp, err := e.h.Handle(t.Context(), events.SQSEvent{Records: []events.SQSMessage{record(id, body)}})
+		if err != nil || len(resp.BatchItemFailures) != 0 {
+			t.Fatalf("%s: %v %v", id, err, failures(resp))
+		}
+	}
+	if n := len(e.emu.Messages("order-9")); n != 1 {
+		t.Errorf("stored %d messages, want 1", n)
+	}
+}
