@@ -1,5 +1,5 @@
 // Package metrics counts what one invocation did (messages sent, TalkJS
-// attempts retried, records rejected, duplicates skipped, TalkJS latency) and
+// attempts retried, records rejected, TalkJS latency) and
 // writes it as CloudWatch Embedded Metric Format: JSON lines on stdout that
 // CloudWatch Logs turns into metrics without any API call, so recording costs
 // nothing on the hot path. A Recorder lives for one invocation and travels in

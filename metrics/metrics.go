@@ -16,7 +16,6 @@ const (
 	Sent          = "Sent"
 	Retried       = "Retried"
 	Rejected      = "Rejected"
-	Duplicate     = "Duplicate"
 	TalkJSLatency = "TalkJSLatency"
 )
 
@@ -75,9 +74,6 @@ func (r *Recorder) Retried(n int) { r.add(Retried, n) }
 
 // Rejected counts n records or events that can never be delivered.
 func (r *Recorder) Rejected(n int) { r.add(Rejected, n) }
-
-// Duplicate counts n messages TalkJS ignored as repeats of an idempotency key.
-func (r *Recorder) Duplicate(n int) { r.add(Duplicate, n) }
 
 // Latency records the duration of one TalkJS HTTP attempt.
 func (r *Recorder) Latency(d time.Duration) {
@@ -141,7 +137,7 @@ func (r *Recorder) Flush(w io.Writer) error {
 		doc := map[string]any{DimensionFunction: r.function}
 		var defs []metricDef
 		if first {
-			for _, name := range []string{Sent, Retried, Rejected, Duplicate} {
+			for _, name := range []string{Sent, Retried, Rejected} {
 				defs = append(defs, metricDef{Name: name, Unit: "Count"})
 				doc[name] = counts[name]
 			}

@@ -25,7 +25,6 @@ type emf struct {
 	Sent          *int
 	Retried       *int
 	Rejected      *int
-	Duplicate     *int
 	TalkJSLatency []float64
 }
 
@@ -75,7 +74,6 @@ func TestFlush(t *testing.T) {
 	r.Sent(2)
 	r.Retried(1)
 	r.Rejected(1)
-	r.Duplicate(0)
 	r.Latency(12500 * time.Microsecond)
 	r.Latency(40 * time.Millisecond)
 
@@ -92,8 +90,8 @@ func TestFlush(t *testing.T) {
 	if d.AWS.Timestamp != 1767225600123 || dir.Namespace != "TalkJSBridge" || d.Function != "queue" {
 		t.Errorf("header = %+v function %q", d.AWS, d.Function)
 	}
-	if *d.Sent != 5 || *d.Retried != 1 || *d.Rejected != 1 || *d.Duplicate != 0 {
-		t.Errorf("counts = sent %d retried %d rejected %d duplicate %d", *d.Sent, *d.Retried, *d.Rejected, *d.Duplicate)
+	if *d.Sent != 5 || *d.Retried != 1 || *d.Rejected != 1 {
+		t.Errorf("counts = sent %d retried %d rejected %d", *d.Sent, *d.Retried, *d.Rejected)
 	}
 	if len(d.TalkJSLatency) != 2 || d.TalkJSLatency[0] != 12.5 || d.TalkJSLatency[1] != 40 {
 		t.Errorf("latency = %v, want [12.5 40]", d.TalkJSLatency)
@@ -102,7 +100,7 @@ func TestFlush(t *testing.T) {
 	for _, m := range dir.Metrics {
 		units[m.Name] = m.Unit
 	}
-	if units[Sent] != "Count" || units[TalkJSLatency] != "Milliseconds" || len(units) != 5 {
+	if units[Sent] != "Count" || units[TalkJSLatency] != "Milliseconds" || len(units) != 4 {
 		t.Errorf("metric definitions = %v", units)
 	}
 
