@@ -261,11 +261,12 @@ func (s *sqsSim) settle(batch []*record, failed map[string]bool) {
 	s.busy--
 }
 
-// faults adds the outage mix: 10% 5xx, 5% 429 with Retry-After, 2% dropped
-// connections, 1% permanent 4xx, and latency on a fifth of the rest. The
-// emulator applies the first fault whose draw hits, so each probability is
-// the wanted share of what the faults before it left.
-func faults(emu *talkjstest.Emulator, seed int64) {
+// faults adds the outage mix: 10% 5xx, 5% 429 (with retryAfter as its
+// Retry-After when not 0), 2% dropped connections, 1% permanent 4xx, and
+// latency on a fifth of the rest. The emulator applies the first fault whose
+// draw hits, so each probability is the wanted share of what the faults
+// before it left.
+func faults(emu *talkjstest.Emulator, seed int64, retryAfter time.Duration) {
 	emu.SetSeed(seed)
 	left := 1.0
 	add := func(share float64, f talkjstest.Fault) {
@@ -275,7 +276,7 @@ func faults(emu *talkjstest.Emulator, seed int64) {
 	}
 	add(0.05, talkjstest.Fault{Status: 500})
 	add(0.05, talkjstest.Fault{Status: 503})
-	add(0.05, talkjstest.Fault{Status: 429, RetryAfter: time.Millisecond})
+	add(0.05, talkjstest.Fault{Status: 429, RetryAfter: retryAfter})
 	add(0.02, talkjstest.Fault{Drop: true})
 	add(0.01, talkjstest.Fault{Status: 400})
 	add(0.20, talkjstest.Fault{Latency: 2 * time.Millisecond})
@@ -418,20 +419,8 @@ func (l *lossyTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 
 var markerRE = regexp.MustCompile(`rec-(\d+)-m(\d+)`)
 
-func soak(t *testing.T, v variant, seed int64) {
-	start := time.Now()
-	srv, emu := talkjstest.NewServer(appID, key1)
-	t.Cleanup(srv.Close)
-	emu.SetLogLimit(1) // the counters are enough; the log would hold every body
-	keys, after, extra := v.keys(t, emu)
-	httpClient := srv.Client()
-	lossy := &lossyTransport{base: httpClient.Transport, rng: rand.New(rand.NewPCG(uint64(seed), 11)), share: 0.03}
-	httpClient.Transport = lossy
-	c, err := talkjs.NewClient(appID, keys, talkjs.WithBaseURL(srv.URL), talkjs.WithHTTPClient(httpClient),
-		talkjs.WithRetryPolicy(talkjs.RetryPolicy{MaxAttempts: 3, BaseDelay: time.Millisecond, MaxDelay: 4 * time.Millisecond}))
-	if err != nil {
-		t.Fatal(err)
-	}
+// seedTalkJS adds the user and the conversations generate's records send to.
+func seedTalkJS(emu *talkjstest.Emulator) {
 	emu.PutUser(talkjstest.User{ID: "bot", Name: "Soak bot"})
 	for i := range 30 {
 		emu.PutConversation(talkjstest.Conversation{ID: fmt.Sprintf("s-%d", i), Participants: talkjstest.Participants("bot")})
@@ -439,27 +428,25 @@ func soak(t *testing.T, v variant, seed int64) {
 	for i := range 12 {
 		emu.PutConversation(talkjstest.Conversation{ID: fmt.Sprintf("f-%d", i), Participants: talkjstest.Participants("bot")})
 	}
-	faults(emu, seed)
+}
 
-	rejects, rejectsURLBase := awsServer(t)
-	routes, err := mapping.Default()
-	if err != nil {
-		t.Fatal(err)
-	}
-	counted := &countingTalkJS{TalkJS: c}
-	h := &queue.Handler{
-		Routes: routes, TalkJS: counted, Concurrency: 4, Logger: slog.New(slog.DiscardHandler),
-		Rejects: queue.SQSRejects{Client: sqs.NewFromConfig(awstest.Config(rejectsURLBase)), QueueURL: rejectsURL},
-	}
+// handleFunc handles one SQS batch the way the queue function does: the
+// handler in this process, or the real bootstrap behind the emulator.
+type handleFunc func(ctx context.Context, ev events.SQSEvent) (events.SQSEventResponse, error)
 
-	recs := generate(rand.New(rand.NewPCG(uint64(seed), 7)), v.size)
+// drive feeds recs through handle from the simulated queue with n pollers,
+// until every record is acknowledged or dead-lettered. after runs after each
+// batch with its number. It returns the simulator and, per batch, the
+// records that batch acknowledged.
+func drive(t *testing.T, recs []*record, n int, handle handleFunc, after func(batch int)) (*sqsSim, [][]*record) {
+	t.Helper()
 	sim := newSim(recs)
 	var (
 		mu       sync.Mutex
 		perBatch [][]*record // records each batch delivered (not reported)
 		wg       sync.WaitGroup
 	)
-	for range pollers {
+	for range n {
 		wg.Go(func() {
 			for {
 				batch, num := sim.receive()
@@ -475,9 +462,7 @@ func soak(t *testing.T, v variant, seed int64) {
 					}
 					ev.Records = append(ev.Records, m)
 				}
-				ctx, cancel := context.WithTimeout(t.Context(), invocationTimeout)
-				resp, err := h.Handle(ctx, ev)
-				cancel()
+				resp, err := handle(t.Context(), ev)
 				failed := map[string]bool{}
 				if err != nil {
 					// A function error makes SQS redeliver the whole batch.
@@ -504,7 +489,24 @@ func soak(t *testing.T, v variant, seed int64) {
 		})
 	}
 	wg.Wait()
+	return sim, perBatch
+}
 
+// tally is how a run's records ended.
+type tally struct {
+	delivered, rejected, dead, lost, dups    int
+	rejectedAfterDelivery, deadAfterDelivery int
+}
+
+// check asserts what a run must hold: every record of recs is delivered
+// exactly once (its markers in the emulator, each idempotency key stored
+// once), forwarded to the rejects queue (sent) with its reason, or
+// dead-lettered; none lost or duplicated; FIFO order kept within each group
+// and conversation, and batch order within each conversation. It also fails
+// the run when it exercised nothing (no fault, no redelivery, most records
+// lost to the faults).
+func check(t *testing.T, recs []*record, sim *sqsSim, perBatch [][]*record, emu *talkjstest.Emulator, sent []awstest.Message) tally {
+	t.Helper()
 	// What reached TalkJS: every message, by marker and by idempotency key.
 	type place struct {
 		conv string
@@ -535,7 +537,7 @@ func soak(t *testing.T, v variant, seed int64) {
 
 	// What reached the rejects queue.
 	rejected := map[string]queue.Rejection{}
-	for _, m := range rejects.Sent() {
+	for _, m := range sent {
 		var r queue.Rejection
 		if err := json.Unmarshal([]byte(m.Body), &r); err != nil {
 			t.Fatalf("rejection is not JSON: %v", err)
@@ -546,17 +548,17 @@ func soak(t *testing.T, v variant, seed int64) {
 		rejected[r.MessageID] = r
 	}
 
-	var delivered, nRejected, dead, lost, dups, rejectedAfterDelivery, deadAfterDelivery int
+	var n tally
 	for _, r := range recs {
 		copies := -1
 		for _, m := range r.markers {
-			n := len(seen[m])
-			if n > 1 {
-				dups++
-				t.Errorf("record %s: message %s stored %d times", r.msg.MessageId, m, n)
+			c := len(seen[m])
+			if c > 1 {
+				n.dups++
+				t.Errorf("record %s: message %s stored %d times", r.msg.MessageId, m, c)
 			}
-			if copies == -1 || n < copies {
-				copies = n
+			if copies == -1 || c < copies {
+				copies = c
 			}
 		}
 		isDelivered := len(r.markers) > 0 && copies >= 1
@@ -585,25 +587,25 @@ func soak(t *testing.T, v variant, seed int64) {
 			// Possible only when a send reached TalkJS but its answer did
 			// not reach the client, and a later receive was refused for
 			// good; the redrive would be deduplicated by the key.
-			rejectedAfterDelivery++
-			delivered++
+			n.rejectedAfterDelivery++
+			n.delivered++
 		case isDelivered && r.dead:
-			deadAfterDelivery++
-			delivered++
+			n.deadAfterDelivery++
+			n.delivered++
 		case isDelivered:
-			delivered++
+			n.delivered++
 			if r.deliveredN != 1 {
 				t.Errorf("record %s delivered, but acknowledged %d times", r.msg.MessageId, r.deliveredN)
 			}
 		case isRejected:
-			nRejected++
+			n.rejected++
 		case r.dead:
-			dead++
-			if dead <= 5 {
+			n.dead++
+			if n.dead <= 5 {
 				t.Logf("dead-lettered: %s (group %q) after %d receives", r.msg.MessageId, r.group, r.receives)
 			}
 		default:
-			lost++
+			n.lost++
 			t.Errorf("record %s lost: not delivered, not rejected, not dead-lettered (receives %d, acknowledged %d)", r.msg.MessageId, r.receives, r.deliveredN)
 		}
 	}
@@ -655,26 +657,66 @@ func soak(t *testing.T, v variant, seed int64) {
 		}
 	}
 
-	counts := emu.Counts()
-	t.Logf("soak %s: %d records: delivered %d / rejected %d / dead-lettered %d / lost %d / duplicated %d; TalkJS calls %d (faulted %d, idempotent replays %d; %d sends, %d of them coalesced); answers lost %d; redeliveries %d in %d batches; delivered-then-rejected %d, delivered-then-dead-lettered %d; %s; %s",
-		v.name, len(recs), delivered, nRejected, dead, lost, dups, counts.Requests, counts.Faults, counts.IdempotentReplays,
-		counted.sends.Load(), counted.coalesced.Load(), lossy.lost.Load(), sim.redelivs, sim.batches, rejectedAfterDelivery, deadAfterDelivery, extra(), time.Since(start).Round(time.Millisecond))
-	if lossy.lost.Load() > 0 && counts.IdempotentReplays == 0 {
-		t.Error("answers were lost after TalkJS stored the messages, yet no send was replayed: the duplicate path was not exercised")
+	if n.delivered+n.rejected+n.dead+n.lost != len(recs) {
+		t.Errorf("accounting: %d+%d+%d+%d != %d", n.delivered, n.rejected, n.dead, n.lost, len(recs))
 	}
-	if counted.coalesced.Load() == 0 {
-		t.Error("no send coalesced several records: the runs of one conversation were not exercised")
-	}
-	if delivered+nRejected+dead+lost != len(recs) {
-		t.Errorf("accounting: %d+%d+%d+%d != %d", delivered, nRejected, dead, lost, len(recs))
-	}
-	if counts.Faults == 0 {
+	if emu.Counts().Faults == 0 {
 		t.Error("no fault was injected: the soak proved nothing")
 	}
 	if sim.redelivs == 0 {
 		t.Error("no record was redelivered: the retry path was not exercised")
 	}
-	if delivered < len(recs)/2 {
-		t.Errorf("only %d of %d records delivered: the faults drowned the run", delivered, len(recs))
+	if n.delivered < len(recs)/2 {
+		t.Errorf("only %d of %d records delivered: the faults drowned the run", n.delivered, len(recs))
+	}
+	return n
+}
+
+func soak(t *testing.T, v variant, seed int64) {
+	start := time.Now()
+	srv, emu := talkjstest.NewServer(appID, key1)
+	t.Cleanup(srv.Close)
+	emu.SetLogLimit(1) // the counters are enough; the log would hold every body
+	keys, after, extra := v.keys(t, emu)
+	httpClient := srv.Client()
+	lossy := &lossyTransport{base: httpClient.Transport, rng: rand.New(rand.NewPCG(uint64(seed), 11)), share: 0.03}
+	httpClient.Transport = lossy
+	c, err := talkjs.NewClient(appID, keys, talkjs.WithBaseURL(srv.URL), talkjs.WithHTTPClient(httpClient),
+		talkjs.WithRetryPolicy(talkjs.RetryPolicy{MaxAttempts: 3, BaseDelay: time.Millisecond, MaxDelay: 4 * time.Millisecond}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	seedTalkJS(emu)
+	faults(emu, seed, time.Millisecond)
+
+	rejects, rejectsURLBase := awsServer(t)
+	routes, err := mapping.Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	counted := &countingTalkJS{TalkJS: c}
+	h := &queue.Handler{
+		Routes: routes, TalkJS: counted, Concurrency: 4, Logger: slog.New(slog.DiscardHandler),
+		Rejects: queue.SQSRejects{Client: sqs.NewFromConfig(awstest.Config(rejectsURLBase)), QueueURL: rejectsURL},
+	}
+	handle := func(ctx context.Context, ev events.SQSEvent) (events.SQSEventResponse, error) {
+		ctx, cancel := context.WithTimeout(ctx, invocationTimeout)
+		defer cancel()
+		return h.Handle(ctx, ev)
+	}
+
+	recs := generate(rand.New(rand.NewPCG(uint64(seed), 7)), v.size)
+	sim, perBatch := drive(t, recs, pollers, handle, after)
+	n := check(t, recs, sim, perBatch, emu, rejects.Sent())
+
+	counts := emu.Counts()
+	t.Logf("soak %s: %d records: delivered %d / rejected %d / dead-lettered %d / lost %d / duplicated %d; TalkJS calls %d (faulted %d, idempotent replays %d; %d sends, %d of them coalesced); answers lost %d; redeliveries %d in %d batches; delivered-then-rejected %d, delivered-then-dead-lettered %d; %s; %s",
+		v.name, len(recs), n.delivered, n.rejected, n.dead, n.lost, n.dups, counts.Requests, counts.Faults, counts.IdempotentReplays,
+		counted.sends.Load(), counted.coalesced.Load(), lossy.lost.Load(), sim.redelivs, sim.batches, n.rejectedAfterDelivery, n.deadAfterDelivery, extra(), time.Since(start).Round(time.Millisecond))
+	if lossy.lost.Load() > 0 && counts.IdempotentReplays == 0 {
+		t.Error("answers were lost after TalkJS stored the messages, yet no send was replayed: the duplicate path was not exercised")
+	}
+	if counted.coalesced.Load() == 0 {
+		t.Error("no send coalesced several records: the runs of one conversation were not exercised")
 	}
 }
