@@ -60,9 +60,11 @@ invoke:
 	@test -n "$(EVENT)" || { echo "usage: make invoke FN=<webhook|queue|schedule> EVENT=events/<file>.json"; exit 2; }
 	$(GO) run ./cmd/demo -event $(EVENT) $(if $(FN),-fn $(FN))
 
-## bench: the TalkJS client against a bare net/http POST (ratios in the README)
+## bench: cold start, per-send cost, batching, secret fetches and memory against
+## their floors, measured side by side in one run; prints the table and rewrites
+## the generated block of BENCHMARKS.md (BENCHFLAGS=-warm-only for the quick rows)
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem -count 6 ./talkjs/
+	$(GO) run ./bench $(BENCHFLAGS)
 
 ## fuzz: run each fuzz target for FUZZTIME (default 30s)
 FUZZTIME ?= 30s
