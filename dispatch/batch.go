@@ -63,9 +63,15 @@ func (b *Batch) Run(ctx context.Context, items []Item) []Result {
 	for i, it := range items {
 		results[i].ID = it.ID
 	}
+	ls := lanes(items)
+	if len(ls) == 1 {
+		// One lane needs no goroutine: spawning one costs a handoff per batch.
+		b.runLane(ctx, items, ls[0], results)
+		return results
+	}
 	var g errgroup.Group
 	g.SetLimit(max(b.Concurrency, 1))
-	for _, lane := range lanes(items) {
+	for _, lane := range ls {
 		g.Go(func() error {
 			b.runLane(ctx, items, lane, results)
 			return nil

@@ -19,10 +19,6 @@ import (
 	"github.com/talkjs-bridge/talkjs-bridge/setup"
 )
 
-// concurrency bounds the conversations sent to at once in one batch; TalkJS
-// rate limits make more pointless.
-const concurrency = 8
-
 func main() {
 	ctx := context.Background()
 	d, err := setup.From(ctx, os.Getenv, "queue", os.Stdout)
@@ -33,7 +29,7 @@ func main() {
 		Routes:      d.Routes,
 		TalkJS:      d.TalkJS,
 		Logger:      d.Logger,
-		Concurrency: concurrency,
+		Concurrency: queue.DefaultConcurrency,
 		Around:      setup.TraceRecords,
 	}
 	if url := d.Config.RejectsQueueURL; url != "" {

@@ -97,11 +97,15 @@ func kind(body string) (string, error) {
 	if !utf8.ValidString(body) {
 		return "", fmt.Errorf("%w: body is not valid UTF-8", dispatch.ErrInvalidRecord)
 	}
-	var probe map[string]json.RawMessage
+	// A struct with one field skips the other values without building a
+	// map of them; a "route": null still counts as present.
+	var probe struct {
+		Route json.RawMessage `json:"route"`
+	}
 	if err := json.Unmarshal([]byte(body), &probe); err != nil {
 		return "", fmt.Errorf("%w: body is not a JSON object: %v", dispatch.ErrInvalidRecord, err)
 	}
-	if _, ok := probe["route"]; ok {
+	if probe.Route != nil {
 		return "route", nil
 	}
 	return "command", nil

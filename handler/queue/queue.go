@@ -48,6 +48,12 @@ type Rejection struct {
 	Group         string `json:"messageGroupId,omitempty"`
 }
 
+// DefaultConcurrency is how many conversations a batch sends to at once:
+// ten, so a default batch of ten records to ten conversations takes one
+// TalkJS round trip, not two. Scale beyond it with the queue's maximum
+// concurrency, within TalkJS's rate limits.
+const DefaultConcurrency = 10
+
 // Handler handles SQS batches. It is safe for concurrent use; Lambda calls it
 // one batch at a time per container.
 type Handler struct {
@@ -57,7 +63,8 @@ type Handler struct {
 	// Rejects receives records that can never be delivered; nil logs only.
 	Rejects Rejecter
 	Logger  *slog.Logger
-	// Concurrency bounds how many conversations are sent to at once.
+	// Concurrency bounds how many conversations are sent to at once;
+	// zero means DefaultConcurrency.
 	Concurrency int
 	// Around wraps each record's delivery (per-record trace subsegments).
 	Around func(ctx context.Context, ids []string, fn func(context.Context) error) error
@@ -71,13 +78,23 @@ func (h *Handler) Handle(ctx context.Context, ev events.SQSEvent) (events.SQSEve
 	for i, rec := range ev.Records {
 		items[i] = h.item(ctx, rec)
 	}
-	b := dispatch.Batch{Sender: dispatch.NewSender(h.TalkJS), Concurrency: h.Concurrency, Around: h.Around}
+	conc := h.Concurrency
+	if conc <= 0 {
+		conc = DefaultConcurrency
+	}
+	b := dispatch.Batch{Sender: dispatch.NewSender(h.TalkJS), Concurrency: conc, Around: h.Around}
 	results := b.Run(ctx, items)
 
 	// An empty list, not null: "nothing to retry" reads unambiguously.
 	resp := events.SQSEventResponse{BatchItemFailures: []events.SQSBatchItemFailure{}}
 	for i, res := range results {
 		rec := ev.Records[i]
+		if res.Outcome == 0 && rec.Attributes["MessageGroupId"] == "" {
+			// The common case, without Logger.With: it clones the
+			// redacting handler for every record.
+			h.logger().InfoContext(ctx, "record delivered", "messageId", rec.MessageId, "delivered", res.Delivered)
+			continue
+		}
 		log := h.logger().With("messageId", rec.MessageId)
 		if g := rec.Attributes["MessageGroupId"]; g != "" {
 			log = log.With("messageGroupId", g)
