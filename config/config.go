@@ -3,6 +3,7 @@ package config
 import (
 	"fmt"
 	"log/slog"
+	"net"
 	"net/url"
 	"strings"
 	"time"
@@ -105,6 +106,11 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		if u.RawQuery != "" || u.Fragment != "" || u.User != nil {
 			return Config{}, fmt.Errorf("config: %s=%q must be a plain base URL without user info, query or fragment (e.g. %s)", EnvAPIURL, redactUser(u), DefaultAPIURL)
 		}
+		// Every request carries the secret key: plain http only to this
+		// machine (the emulator), never across a network.
+		if u.Scheme == "http" && !loopback(u.Hostname()) {
+			return Config{}, fmt.Errorf("config: %s=%q must use https (plain http is only for localhost), since every request carries the TalkJS key", EnvAPIURL, v)
+		}
 		c.APIURL = strings.TrimRight(v, "/")
 	}
 
@@ -193,3 +199,12 @@ func (c Config) LogValue() slog.Value {
 
 // GoString keeps %#v from printing the secret key.
 func (c Config) GoString() string { return "config.Config{" + c.String() + "}" }
+
+// loopback reports whether host is this machine.
+func loopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}

@@ -69,6 +69,7 @@ func TestFromEnvErrors(t *testing.T) {
 		{"api url relative", map[string]string{EnvSecretKey: key, EnvAPIURL: "api.talkjs.com"}, "TALKJS_API_URL", "absolute http(s) URL"},
 		{"api url other scheme", map[string]string{EnvSecretKey: key, EnvAPIURL: "ftp://api.talkjs.com"}, "TALKJS_API_URL", "absolute http(s) URL"},
 		{"api url with query", map[string]string{EnvSecretKey: key, EnvAPIURL: "https://api.talkjs.com?x=1"}, "TALKJS_API_URL", "without user info, query or fragment"},
+		{"api url plain http across the network", map[string]string{EnvSecretKey: key, EnvAPIURL: "http://api.talkjs.com"}, "TALKJS_API_URL", "must use https"},
 		{"rejects queue not a url", map[string]string{EnvSecretID: "s", EnvRejectsQueueURL: "rejects"}, "REJECTS_QUEUE_URL", "SQS queue URL"},
 		{"log level unknown", map[string]string{EnvSecretID: "s", EnvLogLevel: "verbose"}, "LOG_LEVEL", "debug, info, warn or error"},
 		{"namespace reserved", map[string]string{EnvSecretID: "s", EnvMetricsNamespace: "AWS/Lambda"}, "BRIDGE_METRICS_NAMESPACE", "CloudWatch namespace"},

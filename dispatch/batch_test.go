@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"sync"
 	"testing"
 	"time"
 
@@ -283,5 +284,54 @@ func TestBatchStopsAtDeadline(t *testing.T) {
 		if r.Outcome != dispatch.Retry || !r.Held {
 			t.Errorf("%s: %v held=%v, want a held retry once the context has ended", r.ID, r.Outcome, r.Held)
 		}
+	}
+}
+
+// slowUser answers user upserts slowly and fails the first one, as a TalkJS
+// hiccup would, so two lanes sharing a bot user overlap on its upsert.
+type slowUser struct {
+	dispatch.TalkJS
+	mu    sync.Mutex
+	calls int
+}
+
+func (s *slowUser) UpsertUser(ctx context.Context, id string, u talkjs.UserUpdate) error {
+	s.mu.Lock()
+	s.calls++
+	first := s.calls == 1
+	s.mu.Unlock()
+	time.Sleep(30 * time.Millisecond)
+	if first {
+		return &talkjs.APIError{StatusCode: 503, Method: "PUT", Path: "/users/" + id}
+	}
+	return s.TalkJS.UpsertUser(ctx, id, u)
+}
+
+// TestLanesShareAUserUpsert: a lane that finds a user upsert in flight must
+// wait for it, and try again itself if it failed, never send as a user
+// that does not exist (TalkJS 400, a valid record rejected for good).
+func TestLanesShareAUserUpsert(t *testing.T) {
+	c, emu := newClient(t)
+	bot := "Bot"
+	withBot := func(id, conv string) dispatch.Item {
+		it := item(id, "", conv, talkjs.NewMessage{Type: talkjs.UserMessage, Sender: "bot", Text: "hi " + conv, IdempotencyKey: "k-" + conv})
+		it.Sends[0].Users = map[string]talkjs.UserUpdate{"bot": {Name: &bot}}
+		it.Sends[0].Conversation.Participants = []string{"bot"}
+		return it
+	}
+	b := dispatch.Batch{Sender: dispatch.NewSender(&slowUser{TalkJS: c}), Concurrency: 2}
+	got := outcomes(b.Run(t.Context(), []dispatch.Item{withBot("a", "conv-a"), withBot("b", "conv-b")}))
+	for id, o := range got {
+		if o == dispatch.Reject {
+			t.Errorf("%s rejected: a record sharing a failed upsert must be retried or sent, never rejected", id)
+		}
+	}
+	// One lane's upsert failed (503): that lane is retried; the other one
+	// upserted the user itself and was sent.
+	if got["a"] == got["b"] {
+		t.Errorf("outcomes %v: want one lane retried and the other sent", got)
+	}
+	if n := emu.Counts().MessagesStored; n != 1 {
+		t.Errorf("stored %d messages, want 1", n)
 	}
 }

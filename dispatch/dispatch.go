@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"net/http"
 	"slices"
 	"sync"
 
@@ -40,12 +41,12 @@ type Sender struct {
 	TalkJS TalkJS
 
 	mu   sync.Mutex
-	done map[string]bool
+	done map[string]*pending
 }
 
 // NewSender returns a Sender for one invocation.
 func NewSender(c TalkJS) *Sender {
-	return &Sender{TalkJS: c, done: make(map[string]bool)}
+	return &Sender{TalkJS: c, done: make(map[string]*pending)}
 }
 
 // Deliver sends s: its users, its conversation, then its messages in calls of
@@ -82,7 +83,7 @@ func (s *Sender) send(ctx context.Context, conv string, msgs []talkjs.NewMessage
 func (s *Sender) Prepare(ctx context.Context, send mapping.Send) error {
 	for _, id := range slices.Sorted(maps.Keys(send.Users)) {
 		u := send.Users[id]
-		err := s.once("user", id, u, func() error { return s.TalkJS.UpsertUser(ctx, id, u) })
+		err := s.once(ctx, "user", id, u, func() error { return s.TalkJS.UpsertUser(ctx, id, u) })
 		if err != nil {
 			return fmt.Errorf("upsert user %q: %w", id, err)
 		}
@@ -91,7 +92,7 @@ func (s *Sender) Prepare(ctx context.Context, send mapping.Send) error {
 		return nil
 	}
 	c := *send.Conversation
-	err := s.once("conversation", send.ConversationID, c, func() error {
+	err := s.once(ctx, "conversation", send.ConversationID, c, func() error {
 		return s.TalkJS.UpsertConversation(ctx, send.ConversationID, c)
 	})
 	if err != nil {
@@ -100,56 +101,61 @@ func (s *Sender) Prepare(ctx context.Context, send mapping.Send) error {
 	return nil
 }
 
-// once runs upsert unless this Sender already made the same one. The memo
-// is kept only when upsert succeeds: after an error or a panic the next
-// record must try again, or it would be sent to a user or conversation
-// that does not exist.
-func (s *Sender) once(kind, id string, body any, upsert func() error) (err error) {
-	key, fresh := s.claim(kind, id, body)
-	if !fresh {
-		return nil
+// once runs upsert unless this Sender already made the same one. Lanes run
+// concurrently and may share a user (a bot sender), so a lane that finds
+// the same upsert in flight waits for it rather than sending to a user that
+// does not exist yet. The memo is kept only when upsert succeeds: after an
+// error or a panic the waiters, and later records, try again themselves.
+func (s *Sender) once(ctx context.Context, kind, id string, body any, upsert func() error) error {
+	b, err := json.Marshal(body)
+	if err != nil {
+		return upsert()
 	}
-	ok := false
-	defer func() {
-		if !ok {
-			s.release(key)
+	key := kind + "\x00" + id + "\x00" + string(b)
+	for {
+		s.mu.Lock()
+		if s.done == nil {
+			s.done = make(map[string]*pending)
 		}
+		p, found := s.done[key]
+		if !found {
+			p = &pending{done: make(chan struct{})}
+			s.done[key] = p
+			s.mu.Unlock()
+			return s.run(key, p, upsert)
+		}
+		s.mu.Unlock()
+		select {
+		case <-p.done:
+			if p.ok {
+				return nil
+			}
+		case <-ctx.Done():
+			return context.Cause(ctx)
+		}
+	}
+}
+
+// pending is one upsert made, or being made, by a Sender.
+type pending struct {
+	done chan struct{}
+	ok   bool // set before done is closed
+}
+
+func (s *Sender) run(key string, p *pending, upsert func() error) error {
+	defer func() {
+		if !p.ok {
+			s.mu.Lock()
+			delete(s.done, key)
+			s.mu.Unlock()
+		}
+		close(p.done)
 	}()
 	if err := upsert(); err != nil {
 		return err
 	}
-	ok = true
+	p.ok = true
 	return nil
-}
-
-// claim reports whether this upsert still has to be made, and marks it made.
-// Concurrent lanes never share a conversation, but they may share a user (a
-// bot sender), so the memo is locked.
-func (s *Sender) claim(kind, id string, body any) (string, bool) {
-	b, err := json.Marshal(body)
-	if err != nil {
-		return "", true
-	}
-	key := kind + "\x00" + id + "\x00" + string(b)
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.done == nil {
-		s.done = make(map[string]bool)
-	}
-	if s.done[key] {
-		return key, false
-	}
-	s.done[key] = true
-	return key, true
-}
-
-func (s *Sender) release(key string) {
-	if key == "" {
-		return
-	}
-	s.mu.Lock()
-	delete(s.done, key)
-	s.mu.Unlock()
 }
 
 // Outcome is what a failure means for the event that caused it.
@@ -192,6 +198,13 @@ func Classify(err error) Outcome {
 	}
 	var apiErr *talkjs.APIError
 	if errors.As(err, &apiErr) {
+		if apiErr.StatusCode == http.StatusUnauthorized {
+			// The client already fetched the key again and repeated the
+			// call: the secret itself holds a key TalkJS refuses (a rotation
+			// half done). Nothing is wrong with the record; keep it until
+			// the secret is fixed.
+			return Retry
+		}
 		return Reject
 	}
 	// Anything unknown (a context cut by the Lambda deadline, a bug) is

@@ -24,6 +24,7 @@ func TestClassify(t *testing.T) {
 		{"TalkJS 429", &talkjs.APIError{StatusCode: 429}, dispatch.Retry},
 		{"TalkJS 400", &talkjs.APIError{StatusCode: 400}, dispatch.Reject},
 		{"TalkJS 404", &talkjs.APIError{StatusCode: 404}, dispatch.Reject},
+		{"TalkJS 401 after the key was fetched again", &talkjs.APIError{StatusCode: 401}, dispatch.Retry},
 		{"secret unavailable", fmt.Errorf("fetch: %w", talkjs.ErrKeyUnavailable), dispatch.Retry},
 		{"connection refused", &net.OpError{Op: "dial", Err: errors.New("connection refused")}, dispatch.Retry},
 		{"deadline", context.DeadlineExceeded, dispatch.Retry},

@@ -64,12 +64,19 @@ func (r Reminder) Message(conv talkjs.Conversation, scheduledTime time.Time, sch
 	if r.text == nil {
 		return talkjs.NewMessage{}, fmt.Errorf("mapping: reminder %s was not loaded from a routes file", r.Name)
 	}
+	// Without a scheduled time (a rule with a constant input) the text shows
+	// the current time; the key still uses the zero time, so it rests on
+	// scheduleName alone, which the caller makes unique per run.
+	shown := scheduledTime
+	if shown.IsZero() {
+		shown = time.Now()
+	}
 	data := map[string]any{
 		"conversation": convData(conv),
 		"reminder":     r.Name,
 		"schedule":     scheduleName,
-		"time":         scheduledTime.UTC(),
-		"now":          scheduledTime.UTC(),
+		"time":         shown.UTC(),
+		"now":          shown.UTC(),
 	}
 	text, err := r.text.render(data)
 	if err != nil {

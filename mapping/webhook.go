@@ -168,7 +168,8 @@ var deliveryHeaders = []string{
 	"X-Shopify-Webhook-Id",
 	"X-Shopify-Event-Id",
 	"X-Slack-Request-Id",
-	"X-Request-Id",
+	// Not X-Request-Id: proxies and many senders mint a new one per HTTP
+	// attempt, so a retried delivery would be posted twice.
 }
 
 func (c *Config) mapRequest(r *route, req Request) (Result, error) {

@@ -153,10 +153,22 @@ func WebhookSecretEnv(name string) string {
 	return string(b)
 }
 
+// Headroom is kept between the handler's deadline and Lambda's, so a hung
+// TalkJS ends the invocation with an answer (batch item failures, a 503)
+// and its logs and metrics, rather than a Lambda timeout that redelivers a
+// whole batch, sent records included, and counts against maxReceiveCount.
+const Headroom = 2 * time.Second
+
 // Invoke wraps a handler so each invocation records metrics into its own
-// Recorder, flushed as one EMF line when the invocation ends.
+// Recorder, flushed as one EMF line when the invocation ends, and stops
+// Headroom (at most a quarter of the time left) before Lambda's deadline.
 func Invoke[In, Out any](d *Deps, h func(context.Context, In) (Out, error)) func(context.Context, In) (Out, error) {
 	return func(ctx context.Context, in In) (Out, error) {
+		if dl, ok := ctx.Deadline(); ok {
+			var cancel context.CancelFunc
+			ctx, cancel = context.WithDeadline(ctx, dl.Add(-min(Headroom, time.Until(dl)/4)))
+			defer cancel()
+		}
 		rec := metrics.New(d.Config.MetricsNamespace, d.Function)
 		ctx = metrics.NewContext(ctx, rec)
 		defer func() {

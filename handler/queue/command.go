@@ -153,17 +153,15 @@ func (c *Command) validate() error {
 }
 
 // keys fills in the idempotency key of every message without one, from the
-// command's key or else a hash of the record body, so a redelivered record
-// never shows up twice in the conversation. Not the SQS message id: a
-// record redriven from the DLQ, or fixed and resent from the rejects queue,
-// comes back with a new one. The price is that two identical commands are
-// one message; a producer that means to post the same text twice gives each
-// its own idempotencyKey.
-func (c *Command) keys(body string) {
+// command's key or else the SQS message id, so a record SQS delivers again
+// never shows up twice in the conversation. Not a hash of the body: the
+// same command sent twice on purpose ("backup finished", every night) is
+// two messages. A record redriven from the DLQ gets a new message id, so
+// producers that need exactly-once across a redrive set idempotencyKey.
+func (c *Command) keys(messageID string) {
 	base := c.IdempotencyKey
 	if base == "" {
-		sum := sha256.Sum256([]byte(body))
-		base = "cmd:" + hex.EncodeToString(sum[:16])
+		base = "sqs:" + messageID
 	}
 	for i := range c.Messages {
 		if c.Messages[i].IdempotencyKey != "" {

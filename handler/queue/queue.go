@@ -142,7 +142,7 @@ func (h *Handler) item(ctx context.Context, rec events.SQSMessage) (it dispatch.
 		it.Err = err
 		return it
 	}
-	c.keys(rec.Body)
+	c.keys(rec.MessageId)
 	send := mapping.Send{ConversationID: c.ConversationID, Users: c.Users, Messages: c.Messages}
 	if c.Conversation != nil {
 		send.Conversation = &talkjs.ConversationUpdate{

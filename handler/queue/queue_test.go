@@ -252,19 +252,25 @@ func TestRouteMappedRecord(t *testing.T) {
 	}
 }
 
-// TestRedriveIsIdempotent: a record moved back from the DLQ, or fixed and
-// resent from the rejects queue, arrives with a new SQS message id; the
-// message it asks for must still appear once.
-func TestRedriveIsIdempotent(t *testing.T) {
+// TestCommandKeys: SQS delivering a record again adds nothing; the same
+// command sent twice as two SQS messages is two messages; a command with
+// its own idempotencyKey is one message however it arrives (a DLQ redrive
+// gives it a new message id).
+func TestCommandKeys(t *testing.T) {
 	e := newEnv(t, "")
-	body := `{"conversationId":"order-9","conversation":{"participants":["support"]},"message":{"type":"SystemMessage","text":"Shipped"}}`
-	for _, id := range []string{"first-delivery", "redriven-from-dlq"} {
-		resp, err := e.h.Handle(t.Context(), events.SQSEvent{Records: []events.SQSMessage{record(id, body)}})
+	plain := `{"conversationId":"ops","conversation":{"participants":["support"]},"message":{"type":"SystemMessage","text":"Backup finished"}}`
+	keyed := `{"conversationId":"orders","conversation":{"participants":["support"]},"idempotencyKey":"order-9-shipped","message":{"type":"SystemMessage","text":"Shipped"}}`
+	for _, r := range []events.SQSMessage{
+		record("night-1", plain), record("night-1", plain), // redelivery
+		record("night-2", plain), // the next night
+		record("first", keyed), record("redriven", keyed),
+	} {
+		resp, err := e.h.Handle(t.Context(), events.SQSEvent{Records: []events.SQSMessage{r}})
 		if err != nil || len(resp.BatchItemFailures) != 0 {
-			t.Fatalf("%s: %v %v", id, err, failures(resp))
+			t.Fatalf("%s: %v %v", r.MessageId, err, failures(resp))
 		}
 	}
-	if n := len(e.emu.Messages("order-9")); n != 1 {
-		t.Errorf("stored %d messages, want 1", n)
+	if got := fmt.Sprint(len(e.emu.Messages("ops")), len(e.emu.Messages("orders"))); got != "2 1" {
+		t.Errorf("ops and orders hold %s messages, want 2 1", got)
 	}
 }

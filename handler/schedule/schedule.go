@@ -11,6 +11,7 @@ import (
 	"io"
 	"iter"
 	"log/slog"
+	"maps"
 	"slices"
 	"strings"
 	"sync"
@@ -72,9 +73,10 @@ type Handler struct {
 	Now         func() time.Time
 }
 
-// ErrInvalidInput is returned for an input that names nothing to do.
-// Lambda's retry cannot fix it, so it is logged and the invocation fails
-// once into the function's error metrics and alarm.
+// ErrInvalidInput is returned for an input that names nothing to do. It is
+// logged and fails the invocation, so the function's Errors alarm shows the
+// misconfigured schedule (Lambda's two retries of an asynchronous
+// invocation fail the same way and send nothing).
 var ErrInvalidInput = errors.New("schedule: invalid input")
 
 // Summary is what an invocation did; it is also the Lambda result.
@@ -299,13 +301,23 @@ func (h *Handler) message(j job, conv talkjs.Conversation) (talkjs.NewMessage, e
 		Sender:         in.Sender,
 		Text:           in.Text,
 		Custom:         in.Custom,
-		IdempotencyKey: inlineKey(sched, j.at, conv.ID),
+		IdempotencyKey: inlineKey(sched, j.at, conv.ID, in),
 	}, nil
 }
 
-func inlineKey(schedule string, at time.Time, conv string) string {
-	sum := sha256.Sum256([]byte(schedule + "\x00" + at.Format(time.RFC3339) + "\x00" + conv))
-	return "sched:" + hex.EncodeToString(sum[:16])
+// inlineKey covers what the inline message says, not only when and where:
+// two inline schedules firing at the same minute to one conversation are
+// two messages.
+func inlineKey(schedule string, at time.Time, conv string, in *Input) string {
+	h := sha256.New()
+	for _, part := range []string{schedule, at.Format(time.RFC3339), conv, string(in.Type), in.Sender, in.Text} {
+		h.Write([]byte(part))
+		h.Write([]byte{0})
+	}
+	for _, k := range slices.Sorted(maps.Keys(in.Custom)) {
+		h.Write([]byte(k + "\x00" + in.Custom[k] + "\x00"))
+	}
+	return "sched:" + hex.EncodeToString(h.Sum(nil)[:16])
 }
 
 func (h *Handler) logger() *slog.Logger {

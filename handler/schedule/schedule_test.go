@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -208,5 +209,35 @@ func TestInvalidInput(t *testing.T) {
 			}
 		})
 	}
-	_ = time.Now
+}
+
+// TestInlineSchedulesAtTheSameTime: two different inline reminders firing at
+// the same minute to one conversation are two messages.
+func TestInlineSchedulesAtTheSameTime(t *testing.T) {
+	h, emu := newHandler(t)
+	seed(emu, "ops", "github")
+	for _, text := range []string{"Maintenance tonight", "Invoices are due"} {
+		in := fmt.Sprintf(`{"conversationIds":["ops"],"text":%q,"scheduledTime":"2026-11-25T09:00:00Z"}`, text)
+		if _, err := h.Handle(t.Context(), []byte(in)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := counts(emu, "ops"); got != "ops=2" {
+		t.Errorf("messages %s, want 2", got)
+	}
+}
+
+// TestReminderWithoutTimeShowsNow: a rule with a constant input carries no
+// time; the text must not say year 1.
+func TestReminderWithoutTimeShowsNow(t *testing.T) {
+	h, emu := newHandler(t)
+	seed(emu, "gh-1", "github")
+	ctx := lambdacontext.NewContext(t.Context(), &lambdacontext.LambdaContext{AwsRequestID: "req-time"})
+	if _, err := h.Handle(ctx, []byte(`{"reminder":"github-weekly"}`)); err != nil {
+		t.Fatal(err)
+	}
+	msgs := emu.Messages("gh-1")
+	if len(msgs) != 1 || strings.Contains(msgs[0].Text, "0001") || !strings.Contains(msgs[0].Text, strconv.Itoa(time.Now().Year())) {
+		t.Errorf("messages %+v: want one reminder dated this year", msgs)
+	}
 }

@@ -48,9 +48,11 @@ type Server struct {
 	Now func() time.Time
 }
 
-// sentBody is the answer to a delivered webhook.
+// sentBody is the answer to a delivered webhook, and to one TalkJS refused
+// in part (422), which lists what was sent all the same.
 type sentBody struct {
-	Sent []dispatch.Delivered `json:"sent"`
+	Sent     []dispatch.Delivered `json:"sent"`
+	Rejected []rejectedSend       `json:"rejected,omitempty"`
 }
 
 // errorBody is the answer to a refused webhook: a short reason the sender's
@@ -97,18 +99,34 @@ func (s *Server) Serve(ctx context.Context, req Request) (resp Response) {
 	var out sentBody
 	for _, send := range res.Sends {
 		d, err := sender.Deliver(ctx, send)
-		if err != nil {
-			status := deliveryStatus(err)
-			if status == http.StatusUnprocessableEntity {
-				metrics.FromContext(ctx).Rejected(1)
-			}
-			log.ErrorContext(ctx, "webhook not delivered", "status", status, "conversationId", send.ConversationID, "reason", err.Error())
+		if err == nil {
+			out.Sent = append(out.Sent, d)
+			continue
+		}
+		status := deliveryStatus(err)
+		log.ErrorContext(ctx, "webhook not delivered", "status", status, "conversationId", send.ConversationID, "reason", err.Error())
+		if status != http.StatusUnprocessableEntity {
+			// The sender will deliver the webhook again; the sends already
+			// made are deduplicated then by their idempotency keys, and
+			// going on while TalkJS is failing would only spend the timeout.
 			return answer(status, http.StatusText(status), err.Error())
 		}
-		out.Sent = append(out.Sent, d)
+		// TalkJS refused this one for good; the route's other sends (to
+		// other conversations) still go out.
+		metrics.FromContext(ctx).Rejected(1)
+		out.Rejected = append(out.Rejected, rejectedSend{ConversationID: send.ConversationID, Reason: err.Error()})
+	}
+	if len(out.Rejected) > 0 {
+		return jsonAnswer(http.StatusUnprocessableEntity, out)
 	}
 	log.InfoContext(ctx, "webhook delivered", "sent", out.Sent)
 	return jsonAnswer(http.StatusOK, out)
+}
+
+// rejectedSend is a send TalkJS refused, in a 422 answer.
+type rejectedSend struct {
+	ConversationID string `json:"conversationId"`
+	Reason         string `json:"reason"`
 }
 
 // mappingStatus maps an error from mapping to the status table.

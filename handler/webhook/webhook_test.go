@@ -283,3 +283,39 @@ func mustJSON(t *testing.T, v any) []byte {
 	must(t, err)
 	return b
 }
+
+// TestRefusedSendDoesNotStopTheOthers: when TalkJS refuses one of a route's
+// sends for good, the others (other conversations) still go out, and the
+// 422 answer says which were sent.
+func TestRefusedSendDoesNotStopTheOthers(t *testing.T) {
+	s, emu, _ := newServer(t)
+	routes, err := mapping.Parse([]byte(`
+routes:
+  two:
+    verify: none
+    actions:
+      - conversation: {id: refused, participants: [alice]}
+        message: {type: UserMessage, sender: ghost, text: 'from a user TalkJS does not know'}
+      - conversation: {id: fine, participants: [alice]}
+        message: {text: '{{ .payload.text }}'}
+`), "two.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Routes = routes
+	resp := s.Serve(t.Context(), webhook.Request{Method: "POST", Route: "two", Headers: http.Header{}, Body: []byte(`{"text":"hello"}`)})
+	if resp.Status != http.StatusUnprocessableEntity {
+		t.Fatalf("status %d (%s), want 422", resp.Status, resp.Body)
+	}
+	var out struct {
+		Sent     []struct{ ConversationID string }
+		Rejected []struct{ ConversationID, Reason string }
+	}
+	must(t, json.Unmarshal(resp.Body, &out))
+	if len(out.Sent) != 1 || out.Sent[0].ConversationID != "fine" || len(out.Rejected) != 1 || out.Rejected[0].ConversationID != "refused" {
+		t.Errorf("answer %s: want fine sent and refused rejected", resp.Body)
+	}
+	if n := len(emu.Messages("fine")); n != 1 {
+		t.Errorf("fine holds %d messages, want 1", n)
+	}
+}

@@ -1,0 +1,61 @@
+package setup
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestInvokeKeepsHeadroomAndFlushesMetrics(t *testing.T) {
+	var out bytes.Buffer
+	env := map[string]string{"TALKJS_APP_ID": "tTest", "TALKJS_SECRET_KEY": "sk_test_setup_0123456789", "TALKJS_API_URL": "http://127.0.0.1:1"}
+	d, err := From(t.Context(), func(k string) string { return env[k] }, "queue", &out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lambdaDeadline := time.Now().Add(10 * time.Second)
+	ctx, cancel := context.WithDeadline(t.Context(), lambdaDeadline)
+	defer cancel()
+	var seen time.Time
+	h := Invoke(d, func(ctx context.Context, _ json.RawMessage) (string, error) {
+		seen, _ = ctx.Deadline()
+		return "ok", nil
+	})
+	if _, err := h(ctx, json.RawMessage(`{}`)); err != nil {
+		t.Fatal(err)
+	}
+	if left := lambdaDeadline.Sub(seen); left < Headroom-10*time.Millisecond || left > Headroom+10*time.Millisecond {
+		t.Errorf("handler deadline %v before Lambda's, want %v", left, Headroom)
+	}
+	if !strings.Contains(out.String(), `"CloudWatchMetrics"`) {
+		t.Errorf("no EMF line after the invocation: %q", out.String())
+	}
+	if strings.Contains(out.String(), env["TALKJS_SECRET_KEY"]) {
+		t.Error("output shows the key")
+	}
+}
+
+func TestFromNamesTheBadVariable(t *testing.T) {
+	env := map[string]string{"TALKJS_SECRET_KEY": "sk_test_x_0123456789", "TALKJS_APP_ID": "t1", "SECRET_CACHE_TTL": "soon"}
+	_, err := From(t.Context(), func(k string) string { return env[k] }, "queue", &bytes.Buffer{})
+	if err == nil || !strings.Contains(err.Error(), "SECRET_CACHE_TTL") || strings.Contains(err.Error(), "\n") {
+		t.Errorf("err %v: want one line naming SECRET_CACHE_TTL", err)
+	}
+}
+
+func TestWebhookSecretsFromEnv(t *testing.T) {
+	env := map[string]string{"TALKJS_SECRET_KEY": "sk_test_x_0123456789", "TALKJS_APP_ID": "t1", "BRIDGE_WEBHOOK_SECRET_GITHUB": "gh-secret"}
+	d, err := From(t.Context(), func(k string) string { return env[k] }, "webhook", &bytes.Buffer{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v, err := d.Secrets.WebhookSecret(t.Context(), "github"); err != nil || v != "gh-secret" {
+		t.Errorf("github secret = %q, %v", v, err)
+	}
+	if _, err := d.Secrets.WebhookSecret(t.Context(), "stripe"); err == nil {
+		t.Error("stripe secret found though none was given")
+	}
+}
