@@ -3,38 +3,21 @@ package schedule_test
 import (
 	"encoding/json"
 	"errors"
-	"log/slog"
 	"strings"
 	"testing"
 
 	"github.com/aws/aws-lambda-go/lambdacontext"
 
 	"github.com/talkjs-bridge/talkjs-bridge/handler/schedule"
-	"github.com/talkjs-bridge/talkjs-bridge/mapping"
-	"github.com/talkjs-bridge/talkjs-bridge/talkjs"
 	"github.com/talkjs-bridge/talkjs-bridge/talkjs/talkjstest"
 )
 
-const (
-	bsAppID = "tScheduleBadInput"
-	bsKey   = "sk_test_schedule_badinput_01"
-)
-
+// newBS is newHandler with the conversation the bad inputs name.
 func newBS(t *testing.T) (*schedule.Handler, *talkjstest.Emulator) {
 	t.Helper()
-	srv, emu := talkjstest.NewServer(bsAppID, bsKey)
-	t.Cleanup(srv.Close)
-	c, err := talkjs.NewClient(bsAppID, talkjs.StaticKey(bsKey), talkjs.WithBaseURL(srv.URL), talkjs.WithHTTPClient(srv.Client()),
-		talkjs.WithRetryPolicy(talkjs.RetryPolicy{MaxAttempts: 1}))
-	if err != nil {
-		t.Fatal(err)
-	}
-	routes, err := mapping.Default()
-	if err != nil {
-		t.Fatal(err)
-	}
-	emu.PutConversation(talkjstest.Conversation{ID: "bs-1", Custom: map[string]string{"source": "github"}})
-	return &schedule.Handler{Routes: routes, TalkJS: c, Concurrency: 2, Logger: slog.New(slog.DiscardHandler)}, emu
+	h, emu := newHandler(t)
+	seed(emu, "bs-1", "github")
+	return h, emu
 }
 
 // TestBadScheduleInput: inputs that name nothing sensible to do fail with
