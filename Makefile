@@ -10,7 +10,7 @@ EVENT ?=
 FN ?=
 
 .PHONY: all build test vet fmt-check lint demo run invoke bench fuzz soak deploy clean \
-	build-WebhookFunction build-QueueFunction build-ScheduleFunction
+	build-WebhookFunction build-QueueFunction build-ScheduleFunction scan-test-output
 
 all: build
 
@@ -30,9 +30,25 @@ build-QueueFunction:
 build-ScheduleFunction:
 	CGO_ENABLED=0 GOOS=linux GOARCH=arm64 $(GO) build $(BUILD_FLAGS) -o $(ARTIFACTS_DIR)/bootstrap ./functions/schedule
 
-## test: formatting, vet, the workflow lint and every test with the race detector
+## test: formatting, vet, the workflow lint and every test with the race detector;
+## the whole suite's output (verbose, in build/test-output.log) is then scanned for
+## TalkJS keys and webhook secrets, which must never appear in logs or test output
 test: fmt-check vet lint
-	$(GO) test -race -timeout 20m ./...
+	@mkdir -p build
+	@echo "go test -race -v ./... (full output in build/test-output.log)"
+	@$(GO) test -race -timeout 20m -v ./... > build/test-output.log 2>&1; status=$$?; \
+	  grep -E '^(ok|FAIL|panic:)|^\s*--- (FAIL|SKIP)|_test\.go:[0-9]+:' build/test-output.log; \
+	  if [ $$status -ne 0 ]; then echo "--- last lines of build/test-output.log:"; tail -n 150 build/test-output.log; fi; \
+	  exit $$status
+	@$(MAKE) --no-print-directory scan-test-output
+	@echo "tests: $$(grep -cE '^\s*--- PASS' build/test-output.log) passed, $$(grep -cE '^\s*--- FAIL' build/test-output.log) failed, $$(grep -cE '^\s*--- SKIP' build/test-output.log) skipped"
+
+# Secrets look like sk_test_/sk_live_ (TalkJS keys) or whsec_ (webhook secrets), or are
+# the demo secrets; none may appear anywhere in what the suite printed.
+scan-test-output:
+	@if grep -nE 'sk_(test|live)_[A-Za-z0-9]|whsec_[A-Za-z0-9]|demo-github-secret|demo-alertmanager-token' build/test-output.log; then \
+	  echo "a TalkJS key or webhook secret appears in the test output (above)"; exit 1; fi
+	@echo "secret scan: no TalkJS key or webhook secret in $$(wc -l < build/test-output.log) lines of test output"
 
 fmt-check:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
