@@ -32,3 +32,11 @@ func TestAlertmanagerRepeats(t *testing.T) {
 		t.Error("the repeat notification 4 h later has the same key: it would be dropped")
 	}
 }
+
+// TestDefaultParsesStrictly guards the lazy Default: the embedded file must
+// pass the same strict parse that a BRIDGE_CONFIG file gets at start-up.
+func TestDefaultParsesStrictly(t *testing.T) {
+	if _, err := Parse(DefaultRoutesFile(), DefaultFilename); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"text/template"
 	"text/template/parse"
 	"time"
@@ -37,6 +38,10 @@ type tmpl struct {
 	src    string
 	t      *template.Template
 	markup bool // escape inserted values so they cannot create TalkJS markup
+
+	// lazy templates are parsed on first use (see Default).
+	lazy sync.Once
+	err  error
 }
 
 var errRenderTooLong = errors.New("rendered text too long")
@@ -150,6 +155,17 @@ var (
 func (t *tmpl) render(data map[string]any) (string, error) {
 	if t == nil {
 		return "", nil
+	}
+	t.lazy.Do(func() {
+		if t.t == nil && strings.Contains(t.src, "{{") {
+			var c *tmpl
+			if c, t.err = compileTemplate(t.src, t.markup); t.err == nil {
+				t.t = c.t
+			}
+		}
+	})
+	if t.err != nil {
+		return "", t.err
 	}
 	if t.t == nil {
 		return t.src, nil

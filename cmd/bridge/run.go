@@ -70,7 +70,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 
 func load(path string) (*mapping.Config, string, error) {
 	if path == "" {
-		c, err := mapping.Default()
+		// Strictly, not mapping.Default(), which leaves templates to first
+		// use: validate must find every problem now.
+		c, err := mapping.Parse(mapping.DefaultRoutesFile(), mapping.DefaultFilename)
 		return c, mapping.DefaultFilename, err
 	}
 	c, err := mapping.Load(path)
