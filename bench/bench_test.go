@@ -100,7 +100,7 @@ func BenchmarkBatch10At50ms(b *testing.B) {
 	for i := range convs {
 		convs[i] = "p4-" + strconv.Itoa(i)
 	}
-	for _, c := range []int{queueConcurrency, 10} {
+	for _, c := range []int{queueConcurrency / 2, queueConcurrency} {
 		b.Run("concurrency="+strconv.Itoa(c), func(b *testing.B) {
 			srv, emu := talkjstest.NewServer(benchAppID, benchKey)
 			b.Cleanup(srv.Close)
