@@ -51,7 +51,7 @@ func newQueueFunc(ctx context.Context, apiURL string, concurrency int) (*queueFu
 	if err != nil {
 		return nil, err
 	}
-	h := &queue.Handler{Routes: d.Routes, TalkJS: d.TalkJS, Logger: d.Logger, Concurrency: concurrency, Around: setup.TraceRecords}
+	h := &queue.Handler{Routes: d.Routes, TalkJS: d.TalkJS, Logger: d.Logger, Concurrency: concurrency, Around: setup.TraceRecords, Memo: d.Memo}
 	return &queueFunc{h: setup.Invoke(d, h.Handle)}, nil
 }
 

@@ -35,13 +35,17 @@ type Delivered struct {
 // Sender delivers sends through a TalkJS client. Upserts with a body it has
 // already sent are skipped while the Sender lives, so a batch of events for
 // one conversation costs one conversation upsert, not one per event. Create
-// one per invocation: a warm container must not trust a memo about data that
-// someone may have deleted in TalkJS since.
+// one per invocation; Memo carries what is worth keeping across them.
 type Sender struct {
 	TalkJS TalkJS
+	// Memo, when set, skips upserts a previous invocation of this
+	// container made (see Memo for how a stale entry is survived).
+	Memo *Memo
 
 	mu   sync.Mutex
 	done map[string]*pending
+	// fromMemo holds the upserts skipped on the Memo's word.
+	fromMemo map[string]bool
 }
 
 // NewSender returns a Sender for one invocation.
@@ -53,6 +57,18 @@ func NewSender(c TalkJS) *Sender {
 // at most MaxMessagesPerCall. It is safe to retry when every message carries
 // an idempotency key, which mapping guarantees.
 func (s *Sender) Deliver(ctx context.Context, send mapping.Send) (Delivered, error) {
+	d, err := s.deliver(ctx, send)
+	if err != nil && s.Memo != nil && Classify(err) == Reject && s.forget(send) {
+		// TalkJS refused a send whose upserts the memo skipped: the
+		// conversation may have been deleted or the sender removed since.
+		// Make the upserts and send once more; idempotency keys make the
+		// repeat safe, and a refusal this time is the record's own.
+		d, err = s.deliver(ctx, send)
+	}
+	return d, err
+}
+
+func (s *Sender) deliver(ctx context.Context, send mapping.Send) (Delivered, error) {
 	if err := s.Prepare(ctx, send); err != nil {
 		return Delivered{ConversationID: send.ConversationID}, err
 	}
@@ -107,11 +123,19 @@ func (s *Sender) Prepare(ctx context.Context, send mapping.Send) error {
 // does not exist yet. The memo is kept only when upsert succeeds: after an
 // error or a panic the waiters, and later records, try again themselves.
 func (s *Sender) once(ctx context.Context, kind, id string, body any, upsert func() error) error {
-	b, err := json.Marshal(body)
-	if err != nil {
+	key, ok := upsertKey(kind, id, body)
+	if !ok {
 		return upsert()
 	}
-	key := kind + "\x00" + id + "\x00" + string(b)
+	if s.Memo.has(key) {
+		s.mu.Lock()
+		if s.fromMemo == nil {
+			s.fromMemo = make(map[string]bool)
+		}
+		s.fromMemo[key] = true
+		s.mu.Unlock()
+		return nil
+	}
 	for {
 		s.mu.Lock()
 		if s.done == nil {
@@ -155,7 +179,50 @@ func (s *Sender) run(key string, p *pending, upsert func() error) error {
 		return err
 	}
 	p.ok = true
+	s.Memo.put(key)
 	return nil
+}
+
+func upsertKey(kind, id string, body any) (string, bool) {
+	b, err := json.Marshal(body)
+	if err != nil {
+		return "", false
+	}
+	return kind + "\x00" + id + "\x00" + string(b), true
+}
+
+// forget drops the memo's and this Sender's record of send's upserts, so
+// the next Prepare makes them. It reports whether any upsert had been
+// skipped on the memo's word, the only case where repeating helps.
+func (s *Sender) forget(send mapping.Send) bool {
+	var keys []string
+	for id, u := range send.Users {
+		if k, ok := upsertKey("user", id, u); ok {
+			keys = append(keys, k)
+		}
+	}
+	if send.Conversation != nil {
+		if k, ok := upsertKey("conversation", send.ConversationID, *send.Conversation); ok {
+			keys = append(keys, k)
+		}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	skipped := false
+	for _, k := range keys {
+		skipped = skipped || s.fromMemo[k]
+	}
+	if !skipped {
+		return false
+	}
+	s.Memo.forget(keys)
+	for _, k := range keys {
+		delete(s.fromMemo, k)
+		if p, ok := s.done[k]; ok && p.ok {
+			delete(s.done, k)
+		}
+	}
+	return true
 }
 
 // Outcome is what a failure means for the event that caused it.

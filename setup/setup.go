@@ -14,6 +14,7 @@ import (
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 
 	"github.com/talkjs-bridge/talkjs-bridge/config"
+	"github.com/talkjs-bridge/talkjs-bridge/dispatch"
 	"github.com/talkjs-bridge/talkjs-bridge/logging"
 	"github.com/talkjs-bridge/talkjs-bridge/mapping"
 	"github.com/talkjs-bridge/talkjs-bridge/metrics"
@@ -44,6 +45,8 @@ type Deps struct {
 	Function string
 	// Metrics receives the EMF lines, one per invocation.
 	Metrics io.Writer
+	// Memo remembers upserts across the invocations of this container.
+	Memo *dispatch.Memo
 }
 
 // appIDTimeout bounds the one secret fetch made at start-up when the app id
@@ -58,7 +61,7 @@ func From(ctx context.Context, getenv func(string) string, function string, out 
 	if err != nil {
 		return nil, err
 	}
-	d := &Deps{Config: cfg, Function: function, Metrics: out}
+	d := &Deps{Config: cfg, Function: function, Metrics: out, Memo: &dispatch.Memo{}}
 	if name := getenv("AWS_LAMBDA_FUNCTION_NAME"); name != "" {
 		d.Function = name
 	}

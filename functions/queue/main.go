@@ -31,6 +31,7 @@ func main() {
 		Logger:      d.Logger,
 		Concurrency: queue.DefaultConcurrency,
 		Around:      setup.TraceRecords,
+		Memo:        d.Memo,
 	}
 	if url := d.Config.RejectsQueueURL; url != "" {
 		awsCfg, err := d.AWSConfig(ctx)

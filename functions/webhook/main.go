@@ -23,6 +23,6 @@ func main() {
 	if err != nil {
 		setup.Fatal("webhook", err)
 	}
-	s := &webhook.Server{Routes: d.Routes, TalkJS: d.TalkJS, Secrets: d.WebhookSecrets(), Logger: d.Logger}
+	s := &webhook.Server{Routes: d.Routes, TalkJS: d.TalkJS, Secrets: d.WebhookSecrets(), Logger: d.Logger, Memo: d.Memo}
 	lambda.Start(setup.Invoke(d, s.Handle))
 }

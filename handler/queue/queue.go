@@ -70,6 +70,8 @@ type Handler struct {
 	Around func(ctx context.Context, ids []string, fn func(context.Context) error) error
 	// Now is the clock for route-mapped records' templates.
 	Now func() time.Time
+	// Memo, when set, lets a warm container skip upserts it made already.
+	Memo *dispatch.Memo
 }
 
 // Handle delivers the batch and reports the records SQS should deliver again.
@@ -82,7 +84,9 @@ func (h *Handler) Handle(ctx context.Context, ev events.SQSEvent) (events.SQSEve
 	if conc <= 0 {
 		conc = DefaultConcurrency
 	}
-	b := dispatch.Batch{Sender: dispatch.NewSender(h.TalkJS), Concurrency: conc, Around: h.Around}
+	sender := dispatch.NewSender(h.TalkJS)
+	sender.Memo = h.Memo
+	b := dispatch.Batch{Sender: sender, Concurrency: conc, Around: h.Around}
 	results := b.Run(ctx, items)
 
 	// An empty list, not null: "nothing to retry" reads unambiguously.

@@ -46,6 +46,8 @@ type Server struct {
 	MaxBody int
 	// Now is the clock for signature timestamps and templates.
 	Now func() time.Time
+	// Memo, when set, lets a warm container skip upserts it made already.
+	Memo *dispatch.Memo
 }
 
 // sentBody is the answer to a delivered webhook, and to one TalkJS refused
@@ -96,6 +98,7 @@ func (s *Server) Serve(ctx context.Context, req Request) (resp Response) {
 		return jsonAnswer(http.StatusAccepted, map[string]any{"sent": []any{}, "skipped": res.Skipped})
 	}
 	sender := dispatch.NewSender(s.TalkJS)
+	sender.Memo = s.Memo
 	var out sentBody
 	for _, send := range res.Sends {
 		d, err := sender.Deliver(ctx, send)
