@@ -141,8 +141,6 @@ func InstrumentAWS(cfg *aws.Config) {
 	awsv2.AWSV2Instrumentor(&cfg.APIOptions)
 }
 
-type guardKey struct{}
-
 var ignoreMissing = &xray.Config{ContextMissingStrategy: ctxmissing.NewDefaultIgnoreErrorStrategy()}
 
 // addGuard runs before X-Ray's middleware. Without a trace it hides an empty
