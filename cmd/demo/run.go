@@ -257,15 +257,18 @@ func (d *demo) printLogs(fn, reqID string) {
 }
 
 // snapshot is the message ids per conversation, to print what an event added.
+// Against a real TalkJS app, which may hold thousands of conversations, it
+// looks at the most recent ones only: the demo's events touch a handful.
 func (d *demo) snapshot() map[string]map[string]bool {
+	const maxConversations, maxMessages = 200, 100
 	snap := make(map[string]map[string]bool)
 	for conv, err := range d.client.ListConversations(d.ctx, talkjs.ListOptions{Limit: 100}) {
-		if err != nil {
+		if err != nil || len(snap) == maxConversations {
 			break
 		}
 		ids := make(map[string]bool)
-		for m, err := range d.client.ListMessages(d.ctx, conv.ID, talkjs.ListOptions{Limit: 100}) {
-			if err != nil {
+		for m, err := range d.client.ListMessages(d.ctx, conv.ID, talkjs.ListOptions{Limit: maxMessages}) {
+			if err != nil || len(ids) == maxMessages {
 				break
 			}
 			ids[m.ID] = true
@@ -287,13 +290,12 @@ func (d *demo) printChanges(before map[string]map[string]bool) bool {
 	printed := false
 	for _, id := range convs {
 		var added []talkjs.Message
+		// Newest first: the new messages come before the first known one.
 		for m, err := range d.client.ListMessages(d.ctx, id, talkjs.ListOptions{Limit: 100}) {
-			if err != nil {
+			if err != nil || before[id][m.ID] || len(added) == 100 {
 				break
 			}
-			if !before[id][m.ID] {
-				added = append(added, m)
-			}
+			added = append(added, m)
 		}
 		if len(added) == 0 {
 			continue
