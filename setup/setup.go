@@ -9,7 +9,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/aws/aws-lambda-go/lambdacontext"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 
@@ -193,14 +192,6 @@ func (d *Deps) WebhookSecrets() mapping.SecretLookup {
 func Fatal(function string, err error) {
 	fmt.Fprintf(os.Stderr, "%s: %v\n", function, err)
 	os.Exit(1)
-}
-
-// RequestID returns the Lambda request id in ctx, or "".
-func RequestID(ctx context.Context) string {
-	if lc, ok := lambdacontext.FromContext(ctx); ok {
-		return lc.AwsRequestID
-	}
-	return ""
 }
 
 // AWSConfig returns the SDK configuration, loading it (instrumented for
