@@ -5,11 +5,13 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 	"os"
 	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 
 	"github.com/talkjs-bridge/talkjs-bridge/config"
@@ -19,6 +21,7 @@ import (
 	"github.com/talkjs-bridge/talkjs-bridge/metrics"
 	"github.com/talkjs-bridge/talkjs-bridge/secretsource"
 	"github.com/talkjs-bridge/talkjs-bridge/talkjs"
+	"github.com/talkjs-bridge/talkjs-bridge/tlsroots"
 	"github.com/talkjs-bridge/talkjs-bridge/tracing"
 )
 
@@ -85,12 +88,10 @@ func From(ctx context.Context, getenv func(string) string, function string, out 
 	}
 
 	if cfg.SecretID != "" {
-		awsCfg, err := awsconfig.LoadDefaultConfig(ctx)
+		awsCfg, err := d.AWSConfig(ctx)
 		if err != nil {
-			return nil, fmt.Errorf("aws config: %w", err)
+			return nil, err
 		}
-		tracing.InstrumentAWS(&awsCfg)
-		d.AWS = &awsCfg
 		d.Secrets = secretsource.NewFromConfig(awsCfg, cfg.SecretID, secretsource.Options{TTL: cfg.SecretCacheTTL, Logger: d.Logger})
 	} else {
 		s, err := secretsource.NewStatic(cfg.SecretKey, cfg.AppID, WebhookSecretsFromEnv(getenv, d.Routes))
@@ -195,12 +196,16 @@ func Fatal(function string, err error) {
 }
 
 // AWSConfig returns the SDK configuration, loading it (instrumented for
-// X-Ray) the first time it is needed when the key source did not.
+// X-Ray, verifying TLS against the roots compiled into the binary) the first
+// time it is needed.
 func (d *Deps) AWSConfig(ctx context.Context) (aws.Config, error) {
 	if d.AWS != nil {
 		return *d.AWS, nil
 	}
-	cfg, err := awsconfig.LoadDefaultConfig(ctx)
+	hc := awshttp.NewBuildableClient().WithTransportOptions(func(t *http.Transport) {
+		t.TLSClientConfig = tlsroots.Config()
+	})
+	cfg, err := awsconfig.LoadDefaultConfig(ctx, awsconfig.WithHTTPClient(hc))
 	if err != nil {
 		return aws.Config{}, fmt.Errorf("aws config: %w", err)
 	}

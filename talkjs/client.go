@@ -14,9 +14,9 @@ import (
 	"sync/atomic"
 	"time"
 
-	// An old or missing system CA bundle must not break TLS to TalkJS.
-	_ "golang.org/x/crypto/x509roots/fallback"
 	"golang.org/x/time/rate"
+
+	"github.com/talkjs-bridge/talkjs-bridge/tlsroots"
 )
 
 // Version is the client version sent in the User-Agent.
@@ -157,11 +157,14 @@ func NewClient(appID string, keys KeySource, opts ...Option) (*Client, error) {
 }
 
 // NewHTTPClient returns the HTTP client NewClient uses by default: a 30s
-// overall timeout per attempt and a transport that keeps enough idle
-// connections to TalkJS for concurrent sends (the standard transport keeps 2).
+// overall timeout per attempt, a transport that keeps enough idle
+// connections to TalkJS for concurrent sends (the standard transport keeps 2),
+// and TLS verified against the roots compiled into the binary (package
+// tlsroots), so an old or missing CA bundle on the host cannot break it.
 // Wrap it (for tracing, say) and pass it with WithHTTPClient.
 func NewHTTPClient() *http.Client {
 	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.TLSClientConfig = tlsroots.Config()
 	t.MaxIdleConnsPerHost = 32
 	t.IdleConnTimeout = 90 * time.Second
 	return &http.Client{Timeout: 30 * time.Second, Transport: t}

@@ -1,8 +1,3 @@
-// Verify TLS with the root certificates compiled into the binary
-// (golang.org/x/crypto/x509roots/fallback, imported by package talkjs), not
-// the host's bundle, so an outdated CA bundle cannot break calls to TalkJS.
-//go:debug x509usefallbackroots=1
-
 // Command webhook is the Lambda function behind API Gateway (REST or HTTP
 // API) or a function URL that turns third-party webhooks into TalkJS
 // messages. It is wiring only; the handler is package handler/webhook.
