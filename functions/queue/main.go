@@ -1,8 +1,3 @@
-// Verify TLS with the root certificates compiled into the binary
-// (golang.org/x/crypto/x509roots/fallback, imported by package talkjs), not
-// the host's bundle, so an outdated CA bundle cannot break calls to TalkJS.
-//go:debug x509usefallbackroots=1
-
 // Command queue is the Lambda function fed by SQS that turns send commands
 // and route-mapped records into TalkJS messages, reporting partial batch
 // failures. It is wiring only; the handler is package handler/queue.
@@ -38,7 +33,7 @@ func main() {
 		if err != nil {
 			setup.Fatal("queue", err)
 		}
-		h.Rejects = queue.SQSRejects{Client: sqs.NewFromConfig(awsCfg), QueueURL: url}
+		h.Rejects = queue.NewSQSRejects(sqs.NewFromConfig(awsCfg), url)
 	}
 	lambda.Start(setup.Invoke(d, h.Handle))
 }

