@@ -97,6 +97,11 @@ func run(ctx context.Context, s settings, stdout io.Writer) error {
 			return err
 		}
 		rows = append(rows, work)
+		roots, err := measureTLSRoots(ctx, s)
+		if err != nil {
+			return err
+		}
+		rows = append(rows, roots)
 		progress(stdout, "P2: stripped bootstraps for linux/%s", s.arch)
 		sizes, err := measureSizes(ctx, s, dir)
 		if err != nil {

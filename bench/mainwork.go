@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/x509"
 	"fmt"
 	"io"
 	"os"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/talkjs-bridge/talkjs-bridge/mapping"
 	"github.com/talkjs-bridge/talkjs-bridge/setup"
+	"github.com/talkjs-bridge/talkjs-bridge/tlsroots"
 )
 
 // childEnv makes the bench binary time one piece of a function's main, once,
@@ -24,6 +26,12 @@ const childEnv = "TALKJS_BRIDGE_BENCH_CHILD"
 // mainPieces are the parts of what functions/*/main.go does before
 // lambda.Start that the bench times separately.
 var mainPieces = []string{"setup.From", "mapping.Default", "awsconfig.LoadDefaultConfig"}
+
+// tlsPieces are the two ways to get the roots for the first TLS
+// verification: the embedded ones (package tlsroots, what the functions do)
+// and the host's bundle, which the standard library loads at the first
+// verification even with x509usefallbackroots=1 (what they did before).
+var tlsPieces = []string{"tlsroots.Pool", "x509.SystemCertPool"}
 
 // runChild runs the piece named by childEnv, when set, and exits.
 func runChild() {
@@ -46,6 +54,10 @@ func runChild() {
 		_, err = mapping.Default()
 	case "awsconfig.LoadDefaultConfig":
 		_, err = awsconfig.LoadDefaultConfig(ctx)
+	case "tlsroots.Pool":
+		tlsroots.Pool()
+	case "x509.SystemCertPool":
+		_, err = x509.SystemCertPool()
 	default:
 		err = fmt.Errorf("unknown piece %q", piece)
 	}
@@ -64,12 +76,32 @@ const mainWorkRuns = 7
 // measureMainWork times each piece of main's work in fresh processes, with
 // a deployed function's AWS environment (and no host AWS files).
 func measureMainWork(ctx context.Context, s settings) (row, error) {
-	self, err := os.Executable()
+	v, err := timePieces(ctx, s, mainPieces)
 	if err != nil {
 		return row{}, err
 	}
+	return row{id: "P1", measure: fmt.Sprintf("main's work before lambda.Start, first call in a fresh process (median of %d; context)", mainWorkRuns), value: v}, nil
+}
+
+// measureTLSRoots times building the roots of the first TLS verification,
+// which a cold start pays at its first HTTPS call (the bench's TalkJS and
+// AWS are plain HTTP, so P1b does not include it).
+func measureTLSRoots(ctx context.Context, s settings) (row, error) {
+	v, err := timePieces(ctx, s, tlsPieces)
+	if err != nil {
+		return row{}, err
+	}
+	return row{id: "P1b", measure: fmt.Sprintf("roots for the first TLS verification, fresh process (median of %d; once per container; context)", mainWorkRuns), value: v}, nil
+}
+
+// timePieces times each piece in fresh processes and lists the medians.
+func timePieces(ctx context.Context, s settings, pieces []string) (string, error) {
+	self, err := os.Executable()
+	if err != nil {
+		return "", err
+	}
 	var parts []string
-	for _, piece := range mainPieces {
+	for _, piece := range pieces {
 		var ds []time.Duration
 		for range mainWorkRuns {
 			cmd := exec.CommandContext(ctx, self)
@@ -82,16 +114,15 @@ func measureMainWork(ctx context.Context, s settings) (row, error) {
 			}
 			out, err := cmd.Output()
 			if err != nil {
-				return row{}, fmt.Errorf("timing %s in a fresh process: %w", piece, err)
+				return "", fmt.Errorf("timing %s in a fresh process: %w", piece, err)
 			}
 			ns, err := strconv.ParseInt(strings.TrimSpace(string(out)), 10, 64)
 			if err != nil {
-				return row{}, fmt.Errorf("timing %s: %w", piece, err)
+				return "", fmt.Errorf("timing %s: %w", piece, err)
 			}
 			ds = append(ds, time.Duration(ns))
 		}
 		parts = append(parts, piece+" "+ms(medianDuration(ds)))
 	}
-	return row{id: "P1", measure: fmt.Sprintf("main's work before lambda.Start, first call in a fresh process (median of %d; context)", mainWorkRuns),
-		value: strings.Join(parts, "; ")}, nil
+	return strings.Join(parts, "; "), nil
 }
