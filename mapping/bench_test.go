@@ -33,3 +33,15 @@ func BenchmarkParseDefault(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkParseStrict is what a routes file given as BRIDGE_CONFIG costs
+// at start-up, and `bridge validate`: every template and filter compiled.
+func BenchmarkParseStrict(b *testing.B) {
+	data := DefaultRoutesFile()
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := Parse(data, DefaultFilename); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

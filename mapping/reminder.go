@@ -8,8 +8,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/expr-lang/expr"
-	"github.com/expr-lang/expr/vm"
 	"go.yaml.in/yaml/v3"
 
 	"github.com/talkjs-bridge/talkjs-bridge/talkjs"
@@ -29,7 +27,7 @@ type Reminder struct {
 	Type   talkjs.MessageType
 	Sender string
 
-	selectProg *vm.Program
+	selectProg *filter
 	text       *tmpl
 	custom     []kv
 	maxText    int
@@ -49,7 +47,7 @@ func (r Reminder) Selects(conv talkjs.Conversation) (bool, error) {
 	if r.selectProg == nil {
 		return false, fmt.Errorf("mapping: reminder %s has no targets", r.Name)
 	}
-	out, err := expr.Run(r.selectProg, map[string]any{"conversation": convData(conv), "reminder": r.Name})
+	out, err := r.selectProg.run(map[string]any{"conversation": convData(conv), "reminder": r.Name})
 	if err != nil {
 		return false, fmt.Errorf("mapping: reminder %s: select: %s", r.Name, oneLine(err.Error()))
 	}
@@ -157,11 +155,7 @@ func (p *parser) parseReminder(name string, n *yaml.Node) *Reminder {
 			}
 		case "select":
 			if s, ok := p.scalar(e.val, field, f); ok {
-				prog, err := compileFilter(s, reminderFilterEnv)
-				if err != nil {
-					p.add(field, f, deref(e.val), "filter: %s", oneLine(err.Error()))
-				}
-				r.Select, r.selectProg = s, prog
+				r.Select, r.selectProg = s, p.filter(field, f, e.val, s, reminderFilter)
 			}
 		case "type":
 			if s, ok := p.scalar(e.val, field, f); ok {

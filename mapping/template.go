@@ -71,6 +71,21 @@ var funcs = template.FuncMap{
 	"_fmt": func(v any) string { return format(v) },
 }
 
+// funcsFor returns the functions of funcs that src can call, plus final.
+// A template can only call a function whose name it spells out, so the
+// subset parses and runs exactly as the whole set would; registering all of
+// them (reflection checks and two maps per template) was over half of what
+// parsing a typical field cost.
+func funcsFor(src, final string) template.FuncMap {
+	m := template.FuncMap{final: funcs[final]}
+	for name, fn := range funcs {
+		if strings.Contains(src, name) {
+			m[name] = fn
+		}
+	}
+	return m
+}
+
 // compileTemplate parses src. When markup is true, every value a pipeline
 // prints is escaped unless the pipeline ends in raw; otherwise values are
 // only formatted (numbers exactly, null as empty, objects as JSON).
@@ -79,13 +94,13 @@ func compileTemplate(src string, markup bool) (*tmpl, error) {
 	if !strings.Contains(src, "{{") {
 		return t, nil
 	}
-	tt, err := template.New("t").Option("missingkey=error").Funcs(funcs).Parse(src)
-	if err != nil {
-		return nil, cleanTemplateErr(err)
-	}
 	final := "_fmt"
 	if markup {
 		final = "_esc"
+	}
+	tt, err := template.New("t").Option("missingkey=error").Funcs(funcsFor(src, final)).Parse(src)
+	if err != nil {
+		return nil, cleanTemplateErr(err)
 	}
 	for _, sub := range tt.Templates() {
 		if sub.Tree != nil {
@@ -136,18 +151,24 @@ func addFinal(tree *parse.Tree, n parse.Node, final string) {
 // repeats what the LoadError already says.
 func cleanTemplateErr(err error) error {
 	msg := err.Error()
-	if m := execErrRE.FindStringSubmatch(msg); m != nil {
+	if m := execErrRE().FindStringSubmatch(msg); m != nil {
 		return fmt.Errorf("%s: %s", m[1], m[2])
 	}
-	if m := parseErrRE.FindStringSubmatch(msg); m != nil {
+	if m := parseErrRE().FindStringSubmatch(msg); m != nil {
 		return fmt.Errorf("%s (template line %s)", m[2], m[1])
 	}
 	return errors.New(strings.TrimPrefix(msg, "template: "))
 }
 
+// The error patterns are compiled on first use: only a failing template
+// needs them, and compiling them at package init cost every cold start.
 var (
-	execErrRE  = regexp.MustCompile(`(?s)^template: t:[0-9:]+ executing "t" at (<.*?>): (.*)$`)
-	parseErrRE = regexp.MustCompile(`(?s)^template: t:(\d+)(?::\d+)?: (.*)$`)
+	execErrRE = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`(?s)^template: t:[0-9:]+ executing "t" at (<.*?>): (.*)$`)
+	})
+	parseErrRE = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`(?s)^template: t:(\d+)(?::\d+)?: (.*)$`)
+	})
 )
 
 // render executes the template over data. Errors (a missing key, a function

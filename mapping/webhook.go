@@ -17,8 +17,6 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/expr-lang/expr"
-
 	"github.com/talkjs-bridge/talkjs-bridge/mapping/verify"
 	"github.com/talkjs-bridge/talkjs-bridge/talkjs"
 )
@@ -220,7 +218,7 @@ func (c *Config) mapRequest(r *route, req Request) (Result, error) {
 			continue
 		}
 		if a.when != nil {
-			out, err := expr.Run(a.when, data)
+			out, err := a.when.run(data)
 			if err != nil {
 				return res, invalid("route %s: %s: when: %s", r.name, label, oneLine(err.Error()))
 			}
