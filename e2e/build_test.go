@@ -25,10 +25,11 @@ import (
 )
 
 // TestBootstrapsTrustOnlyTheirOwnRoots points the real schedule bootstrap
-// at an HTTPS "TalkJS" whose certificate a CA in the host's bundle
-// (SSL_CERT_FILE) signed. A binary trusting the host's bundle would send;
-// the bridge verifies against the roots compiled into it (package tlsroots)
-// and must refuse the server before any request reaches it.
+// at an HTTPS "TalkJS", then an HTTPS "Secrets Manager", whose certificate
+// a CA in the host's bundle (SSL_CERT_FILE) signed. A binary trusting the
+// host's bundle would call them; the bridge verifies against the roots
+// compiled into it (package tlsroots) and must refuse the server before any
+// request reaches it.
 func TestBootstrapsTrustOnlyTheirOwnRoots(t *testing.T) {
 	dir := t.TempDir()
 	caFile, leaf := localCA(t, dir)
@@ -47,7 +48,7 @@ func TestBootstrapsTrustOnlyTheirOwnRoots(t *testing.T) {
 	}
 	url := "https://localhost:" + port
 
-	// Control: with the host's bundle the server is trusted.
+	// Control: a client trusting the CA file trusts the server.
 	pool := x509.NewCertPool()
 	pemCA, err := os.ReadFile(caFile)
 	if err != nil {
@@ -60,25 +61,29 @@ func TestBootstrapsTrustOnlyTheirOwnRoots(t *testing.T) {
 		t.Fatalf("control client trusting the CA file: %v", err)
 	}
 	resp.Body.Close()
-	before := requests.Load()
 
-	s, err := localrun.Start(t.Context(), localrun.Options{
-		BuildDir:  buildDir,
-		Prebuilt:  true,
-		Functions: []string{localrun.Schedule},
-		Env:       []string{"TALKJS_API_URL=" + url, "SSL_CERT_FILE=" + caFile, "SSL_CERT_DIR=" + dir},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	out, _ := s.Invoke(t.Context(), localrun.Schedule, loadEvent(t, "schedule-inline.json"))
-	if n := requests.Load() - before; n != 0 {
-		t.Errorf("the function made %d requests to a server its roots do not trust", n)
-	}
-	logs := s.Logs(localrun.Schedule)
-	if !strings.Contains(logs, "certificate signed by unknown authority") || !strings.Contains(logs, "embedded roots") {
-		t.Errorf("logs do not show the refused certificate; answer %s\n%s", out, tail(logs, 20))
+	for _, env := range []string{"TALKJS_API_URL", "AWS_ENDPOINT_URL_SECRETS_MANAGER"} {
+		t.Run(env, func(t *testing.T) {
+			before := requests.Load()
+			s, err := localrun.Start(t.Context(), localrun.Options{
+				BuildDir:  buildDir,
+				Prebuilt:  true,
+				Functions: []string{localrun.Schedule},
+				Env:       []string{env + "=" + url, "SSL_CERT_FILE=" + caFile, "SSL_CERT_DIR=" + dir},
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s.Close()
+			out, _ := s.Invoke(t.Context(), localrun.Schedule, loadEvent(t, "schedule-inline.json"))
+			if n := requests.Load() - before; n != 0 {
+				t.Errorf("the function made %d requests to a server its roots do not trust", n)
+			}
+			logs := s.Logs(localrun.Schedule)
+			if !strings.Contains(logs, "certificate signed by unknown authority") || !strings.Contains(logs, "embedded roots") {
+				t.Errorf("logs do not show the refused certificate; answer %s\n%s", out, tail(logs, 20))
+			}
+		})
 	}
 }
 
