@@ -96,7 +96,7 @@ func (h *Handler) Handle(ctx context.Context, ev events.SQSEvent) (events.SQSEve
 		if res.Outcome == 0 && rec.Attributes["MessageGroupId"] == "" {
 			// The common case, without Logger.With: it clones the
 			// redacting handler for every record.
-			h.logger().InfoContext(ctx, "record delivered", "messageId", rec.MessageId, "delivered", res.Delivered)
+			h.logger().LogAttrs(ctx, slog.LevelInfo, "record delivered", slog.String("messageId", rec.MessageId), slog.Any("delivered", res.Delivered))
 			continue
 		}
 		log := h.logger().With("messageId", rec.MessageId)
@@ -132,16 +132,11 @@ func (h *Handler) item(ctx context.Context, rec events.SQSMessage) (it dispatch.
 			it.Sends, it.Err = nil, fmt.Errorf("%w: mapping panicked: %v", dispatch.ErrInvalidRecord, r)
 		}
 	}()
-	k, err := kind(rec.Body)
-	if err != nil {
-		it.Err = err
-		return it
-	}
-	if k == "route" {
+	c, routed, err := parseRecord(rec.Body)
+	if routed {
 		it.Sends, it.Err = h.routed(ctx, rec)
 		return it
 	}
-	c, err := ParseCommand(rec.Body)
 	if err != nil {
 		it.Err = err
 		return it
