@@ -209,6 +209,16 @@ func (d *Deps) AWSConfig(ctx context.Context) (aws.Config, error) {
 	if err != nil {
 		return aws.Config{}, fmt.Errorf("aws config: %w", err)
 	}
+	// AWS_CA_BUNDLE (or a profile's ca_bundle) is an explicit choice of
+	// roots for AWS, a VPC endpoint's private CA say. The SDK put it in
+	// RootCAs; verify against it the standard way, not the embedded roots.
+	if bc, ok := cfg.HTTPClient.(*awshttp.BuildableClient); ok {
+		cfg.HTTPClient = bc.WithTransportOptions(func(t *http.Transport) {
+			if c := t.TLSClientConfig; c != nil && c.RootCAs != nil {
+				c.InsecureSkipVerify, c.VerifyConnection = false, nil
+			}
+		})
+	}
 	tracing.InstrumentAWS(&cfg)
 	d.AWS = &cfg
 	return cfg, nil
