@@ -644,4 +644,7 @@ func TestDefaultHTTPClient(t *testing.T) {
 	if !ok || tr.MaxIdleConnsPerHost < 10 || hc.Timeout == 0 {
 		t.Errorf("NewHTTPClient = %+v; want a transport keeping many idle connections and a timeout", hc)
 	}
+	if ok && (tr.TLSClientConfig == nil || tr.TLSClientConfig.VerifyConnection == nil) {
+		t.Error("NewHTTPClient's transport does not verify against the embedded roots (tlsroots.Config)")
+	}
 }
