@@ -553,6 +553,9 @@ func fnMoney(amount, currency any) (string, error) {
 	switch a := amount.(type) {
 	case int64:
 		n = a
+	case int:
+		// A literal written in the template ({{ money 1050 "eur" }}).
+		n = int64(a)
 	case float64:
 		// Amounts are whole minor units; a float here is a number too big
 		// for int64 (or not whole), which converting would garble.

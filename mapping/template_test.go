@@ -142,6 +142,7 @@ func TestTemplateFuncs(t *testing.T) {
 		{`{{ json .payload.list }}`, `["a","b"]`},
 		{`{{ slug .payload.id }}`, "codertocat-hello-world"},
 		{`{{ money .payload.amt .payload.cur }} {{ money .payload.jpy "jpy" }}`, "10.50 EUR 500 JPY"},
+		{`{{ money 1050 "eur" }} {{ money -5 "usd" }}`, "10.50 EUR -0.05 USD"},
 		{`{{ firstLine .payload.multi }} {{ first .payload.list }}`, "first a"},
 		{`{{ len .payload.list }} {{ .route }} {{ .event }}`, "2 r e"},
 		{`{{ .payload.obj.a }}`, `{"b":[{"c":"deep"}]}`},
