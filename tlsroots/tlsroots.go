@@ -18,7 +18,9 @@ var ErrNoServerName = errors.New("tlsroots: no server name to verify the certifi
 // Pool returns the embedded roots as a certificate pool, parsing them on the
 // first call. It is safe for concurrent use; every call returns the same pool,
 // which must not be modified.
-var Pool = sync.OnceValue(func() *x509.CertPool {
+func Pool() *x509.CertPool { return pool() }
+
+var pool = sync.OnceValue(func() *x509.CertPool {
 	p := x509.NewCertPool()
 	for c := range bundle.Roots() {
 		cert, err := x509.ParseCertificate(c.Certificate)
