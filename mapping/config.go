@@ -46,7 +46,6 @@ type Limits struct {
 // Config is a loaded, validated routes file. It is immutable and safe for
 // concurrent use.
 type Config struct {
-	file      string
 	routes    map[string]*route
 	order     []string
 	reminders map[string]*Reminder
@@ -217,7 +216,6 @@ func validName(s string) bool {
 }
 
 type parser struct {
-	file     string
 	problems []Problem
 	limits   Limits
 	// lazy leaves templates and filters to be compiled on first use: only
@@ -390,7 +388,7 @@ func (p *parser) customMap(n *yaml.Node, route, field string) []kv {
 func Parse(data []byte, filename string) (*Config, error) { return parseRoutes(data, filename, false) }
 
 func parseRoutes(data []byte, filename string, lazy bool) (*Config, error) {
-	p := &parser{file: filename, limits: Limits{DefaultMaxTextLength, DefaultMaxSubjectLength}, lazy: lazy}
+	p := &parser{limits: Limits{DefaultMaxTextLength, DefaultMaxSubjectLength}, lazy: lazy}
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {
 		msg := strings.TrimPrefix(err.Error(), "yaml: ")
@@ -401,7 +399,7 @@ func parseRoutes(data []byte, filename string, lazy bool) (*Config, error) {
 		}
 		return nil, &LoadError{File: filename, Problems: []Problem{{Field: "(file)", Line: line, Msg: "not valid YAML: " + msg}}}
 	}
-	c := &Config{file: filename, routes: map[string]*route{}, reminders: map[string]*Reminder{}}
+	c := &Config{routes: map[string]*route{}, reminders: map[string]*Reminder{}}
 	if len(doc.Content) == 0 {
 		return nil, &LoadError{File: filename, Problems: []Problem{{Field: "routes", Msg: "file is empty: at least one route or reminder is needed"}}}
 	}
@@ -760,15 +758,8 @@ func (p *parser) parseMessage(route, field string, n *yaml.Node) (msgTmpl, bool)
 		f := join(field, e.key)
 		switch e.key {
 		case "type":
-			s, ok := p.scalar(e.val, route, f)
-			if !ok {
-				break
-			}
-			switch talkjs.MessageType(s) {
-			case talkjs.SystemMessage, talkjs.UserMessage:
-				m.typ = talkjs.MessageType(s)
-			default:
-				p.add(route, f, deref(e.val), "want SystemMessage or UserMessage, got %q", s)
+			if t, ok := p.messageType(e.val, route, f); ok {
+				m.typ = t
 			}
 		case "sender":
 			m.sender = p.template(e.val, route, f, false)
@@ -790,6 +781,20 @@ func (p *parser) parseMessage(route, field string, n *yaml.Node) (msgTmpl, bool)
 		p.add(route, field+".sender", deref(n), "a SystemMessage has no sender: set type: UserMessage or drop sender")
 	}
 	return m, len(p.problems) == before
+}
+
+// messageType reads a message type: SystemMessage or UserMessage.
+func (p *parser) messageType(n *yaml.Node, route, field string) (talkjs.MessageType, bool) {
+	s, ok := p.scalar(n, route, field)
+	if !ok {
+		return "", false
+	}
+	switch t := talkjs.MessageType(s); t {
+	case talkjs.SystemMessage, talkjs.UserMessage:
+		return t, true
+	}
+	p.add(route, field, deref(n), "want SystemMessage or UserMessage, got %q", s)
+	return "", false
 }
 
 func oneLine(s string) string {

@@ -94,8 +94,10 @@
 // reported as skipped, so a template can decide not to speak.
 //
 // Filters (when, select) are github.com/expr-lang/expr expressions over the
-// same names (payload.issue.number, headers["x-github-event"]), compiled and
-// type-checked at load and required to yield a boolean.
+// same names (payload.issue.number, headers["x-github-event"]), required to
+// yield a boolean. Parse and Load compile and type-check them at load; the
+// embedded file's are checked the same way by its tests and `bridge validate`
+// and compiled on first use.
 //
 // # Idempotency
 //
@@ -103,7 +105,7 @@
 // ":<message index>" when an action sends several. The delivery is the
 // route's deliveryId template when set (Stripe: the event id in the body),
 // else the first of X-GitHub-Delivery, webhook-id, svix-id,
-// X-Shopify-Webhook-Id, X-Shopify-Event-Id, X-Slack-Request-Id, X-Request-Id,
+// X-Shopify-Webhook-Id, X-Shopify-Event-Id, X-Slack-Request-Id,
 // else "sha256-" and 128 bits of the body's SHA-256. A delivery id that is
 // long or holds unusual characters is replaced by its hash; keys stay within
 // 128 ASCII characters. An action's idempotencyKey template replaces the

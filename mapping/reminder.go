@@ -158,13 +158,8 @@ func (p *parser) parseReminder(name string, n *yaml.Node) *Reminder {
 				r.Select, r.selectProg = s, p.filter(field, f, e.val, s, reminderFilter)
 			}
 		case "type":
-			if s, ok := p.scalar(e.val, field, f); ok {
-				switch talkjs.MessageType(s) {
-				case talkjs.SystemMessage, talkjs.UserMessage:
-					r.Type = talkjs.MessageType(s)
-				default:
-					p.add(field, f, deref(e.val), "want SystemMessage or UserMessage, got %q", s)
-				}
+			if t, ok := p.messageType(e.val, field, f); ok {
+				r.Type = t
 			}
 		case "sender":
 			hasSender = true

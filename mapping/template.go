@@ -46,8 +46,9 @@ type tmpl struct {
 
 var errRenderTooLong = errors.New("rendered text too long")
 
-// funcs is the curated function set shared by every template. It has no
-// access to the environment, files or the network.
+// funcs is the curated function set templates may call; each template
+// registers the ones it names (funcsFor). None has access to the
+// environment, files or the network.
 var funcs = template.FuncMap{
 	"default":  fnDefault,
 	"truncate": fnTruncate,

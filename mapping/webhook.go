@@ -12,6 +12,7 @@ import (
 	"mime"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -417,7 +418,7 @@ func (c *Config) render(r *route, a *action, data map[string]any, delivery strin
 				return s, "", errf(fmt.Sprintf("conversation.participants[%d]", i), err)
 			}
 			// An empty participant is a template saying "nobody here".
-			if v = strings.TrimSpace(v); v != "" && !contains(cu.Participants, v) {
+			if v = strings.TrimSpace(v); v != "" && !slices.Contains(cu.Participants, v) {
 				cu.Participants = append(cu.Participants, v)
 			}
 		}
@@ -527,15 +528,6 @@ func msgField(a *action, i int, f string) string {
 		return fmt.Sprintf("messages[%d].%s", i, f)
 	}
 	return "message." + f
-}
-
-func contains(l []string, s string) bool {
-	for _, x := range l {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // renderID renders a conversation or user id: trimmed, non-empty, at most

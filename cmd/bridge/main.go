@@ -4,6 +4,7 @@
 //	bridge validate [routes.yaml]
 //	bridge render --route github -H 'X-GitHub-Event: issues' [--routes routes.yaml] payload.json
 //	bridge default > routes.yaml
+//	bridge serve [--addr localhost:3000] [--routes FILE]
 //
 // Exit status: 0 ok, 1 the routes file or the payload is invalid, 2 usage.
 package main

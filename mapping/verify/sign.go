@@ -35,12 +35,9 @@ func Sign(c Config, secret []byte, id string, at time.Time, body []byte) (http.H
 		m.Write(body)
 		h.Set(stripeHeader, "t="+ts+",v1="+hex.EncodeToString(m.Sum(nil)))
 	case PresetStandardWebhooks:
-		key := secret
-		if enc, ok := strings.CutPrefix(string(secret), swSecretPrefix); ok {
-			var err error
-			if key, err = base64.StdEncoding.DecodeString(enc); err != nil || len(key) == 0 {
-				return nil, configErr("secrets", ErrInvalidConfig, "%s secret is not valid base64", swSecretPrefix)
-			}
+		key, err := swKey(secret, "secrets")
+		if err != nil {
+			return nil, err
 		}
 		if id == "" {
 			sum := sha256.Sum256(body)

@@ -20,6 +20,24 @@ var (
 
 const swSecretPrefix = "whsec_"
 
+// swKey is the HMAC key of a Standard Webhooks secret: whsec_<base64>
+// decoded, any other secret as its raw bytes. field names the secret in
+// errors.
+func swKey(secret []byte, field string) ([]byte, error) {
+	enc, ok := strings.CutPrefix(string(secret), swSecretPrefix)
+	if !ok {
+		return secret, nil
+	}
+	key, err := base64.StdEncoding.DecodeString(enc)
+	if err != nil {
+		return nil, configErr(field, ErrInvalidConfig, "%s secret is not valid base64", swSecretPrefix)
+	}
+	if len(key) == 0 {
+		return nil, configErr(field, ErrEmptySecret, "%s secret decodes to nothing", swSecretPrefix)
+	}
+	return key, nil
+}
+
 // standardWebhooksCheck verifies webhook-signature: a space-separated list of
 // "v1,<base64 HMAC-SHA256 of "<id>.<timestamp>.<body>">". Secrets written
 // whsec_<base64> are decoded, as the spec's libraries do; any other secret is
@@ -27,17 +45,11 @@ const swSecretPrefix = "whsec_"
 func standardWebhooksCheck(secrets [][]byte) (func(*Verifier, http.Header, []byte) error, error) {
 	keys := make([][]byte, len(secrets))
 	for i, s := range secrets {
-		keys[i] = s
-		if enc, ok := strings.CutPrefix(string(s), swSecretPrefix); ok {
-			key, err := base64.StdEncoding.DecodeString(enc)
-			if err != nil {
-				return nil, configErr(fmt.Sprintf("secrets[%d]", i), ErrInvalidConfig, "%s secret is not valid base64", swSecretPrefix)
-			}
-			if len(key) == 0 {
-				return nil, configErr(fmt.Sprintf("secrets[%d]", i), ErrEmptySecret, "%s secret decodes to nothing", swSecretPrefix)
-			}
-			keys[i] = key
+		key, err := swKey(s, fmt.Sprintf("secrets[%d]", i))
+		if err != nil {
+			return nil, err
 		}
+		keys[i] = key
 	}
 	return func(v *Verifier, h http.Header, body []byte) error {
 		names := swStandard

@@ -257,8 +257,7 @@ type Verifier struct {
 	// accepts only an exact match, which in practice refuses everything.
 	Tolerance time.Duration
 
-	preset string
-	check  func(v *Verifier, h http.Header, body []byte) error
+	check func(v *Verifier, h http.Header, body []byte) error
 }
 
 // New builds the verifier for c with the resolved secret values; several
@@ -274,7 +273,7 @@ func New(c Config, secrets [][]byte) (*Verifier, error) {
 		if len(secrets) > 0 {
 			return nil, configErr("secrets", ErrInvalidConfig, "preset none takes no secrets")
 		}
-		return &Verifier{preset: PresetNone, check: func(*Verifier, http.Header, []byte) error { return nil }}, nil
+		return &Verifier{check: func(*Verifier, http.Header, []byte) error { return nil }}, nil
 	}
 	if len(secrets) == 0 {
 		return nil, configErr("secrets", ErrEmptySecret, "preset %s needs at least one secret", c.Preset)
@@ -289,7 +288,7 @@ func New(c Config, secrets [][]byte) (*Verifier, error) {
 	for i, s := range secrets {
 		keys[i] = slices.Clone(s)
 	}
-	v := &Verifier{preset: c.Preset, Tolerance: DefaultTolerance}
+	v := &Verifier{Tolerance: DefaultTolerance}
 	if c.Tolerance > 0 {
 		v.Tolerance = c.Tolerance
 	}
@@ -320,9 +319,6 @@ func New(c Config, secrets [][]byte) (*Verifier, error) {
 	}
 	return v, nil
 }
-
-// Preset returns the preset the verifier was built for, e.g. for a log line.
-func (v *Verifier) Preset() string { return v.preset }
 
 // Verify checks a request's headers and raw body, exactly as received. It
 // returns nil when the request is authentic and fresh, and otherwise an error
