@@ -27,7 +27,10 @@ type BatchOperation struct {
 // BatchResult is TalkJS's answer to one operation.
 type BatchResult struct {
 	StatusCode int
-	Body       json.RawMessage
+	// Body is the operation's answer. TalkJS documents it as a JSON-encoded
+	// string; one that holds JSON is unwrapped, so Body is that JSON either
+	// way.
+	Body json.RawMessage
 }
 
 // tuple encodes the operation as TalkJS expects:
@@ -88,7 +91,7 @@ func (c *Client) Batch(ctx context.Context, ops ...BatchOperation) ([]BatchResul
 		}
 		results[seq-1] = BatchResult{StatusCode: status}
 		if len(tuple) > 2 {
-			results[seq-1].Body = tuple[2]
+			results[seq-1].Body = batchBody(tuple[2])
 		}
 		seen[seq-1] = true
 	}
@@ -98,6 +101,16 @@ func (c *Client) Batch(ctx context.Context, ops ...BatchOperation) ([]BatchResul
 		}
 	}
 	return results, nil
+}
+
+// batchBody unwraps an answer sent as a string of JSON; anything else (an
+// object, or a string that is not JSON) is kept as it came.
+func batchBody(b json.RawMessage) json.RawMessage {
+	var s string
+	if len(b) == 0 || b[0] != '"' || json.Unmarshal(b, &s) != nil || !json.Valid([]byte(s)) {
+		return b
+	}
+	return json.RawMessage(s)
 }
 
 // Err returns nil for a 2xx result and otherwise an *APIError describing it.

@@ -19,8 +19,9 @@ func TestBatch(t *testing.T) {
 		`[3,"POST","/conversations/conv_01/messages",[{"type":"SystemMessage","text":"hi"}]],` +
 		`[4,"PUT","/users/user_02",{"name":"Alice"},{"api_version":"2021-01-01"}],` +
 		`[5,"GET","/non/existing",{},{"api_version":"2021-01-01"}]]`
-	// Answers out of order, as TalkJS may run them in any order.
-	srv, rec := okServer(t, `[[5,404,{"error":"no"}],[1,200,{"id":"user_01"}],[3,200,[{"id":"msg_1"}]],[2,200,{"data":[]}],[4,200,{}]]`)
+	// Answers out of order, as TalkJS may run them in any order, and both
+	// as objects and as the JSON-encoded strings TalkJS documents.
+	srv, rec := okServer(t, `[[5,404,"{\"error\":\"no\"}"],[1,200,{"id":"user_01"}],[3,200,"[{\"id\":\"msg_1\"}]"],[2,200,{"data":[]}],[4,200,"not json"]]`)
 	results, err := newTestClient(t, srv).Batch(t.Context(), ops...)
 	if err != nil {
 		t.Fatal(err)
@@ -34,8 +35,10 @@ func TestBatch(t *testing.T) {
 			t.Errorf("result %d status %d, want %d", i, res.StatusCode, wantStatus[i])
 		}
 	}
-	if string(results[0].Body) != `{"id":"user_01"}` {
-		t.Errorf("result 0 body %s", results[0].Body)
+	for i, want := range []string{`{"id":"user_01"}`, `{"data":[]}`, `[{"id":"msg_1"}]`, `"not json"`, `{"error":"no"}`} {
+		if string(results[i].Body) != want {
+			t.Errorf("result %d body %s, want %s", i, results[i].Body, want)
+		}
 	}
 	if err := results[4].Err(ops[4]); !errors.Is(err, ErrNotFound) {
 		t.Errorf("Err = %v, want ErrNotFound", err)

@@ -2,6 +2,7 @@ package talkjs_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -504,6 +505,10 @@ func TestContractBatch(t *testing.T) {
 	}
 	if !errors.Is(res[3].Err(ops[3]), talkjs.ErrNotFound) {
 		t.Errorf("Err for the 404 = %v", res[3].Err(ops[3]))
+	}
+	var got talkjs.User
+	if err := json.Unmarshal(res[0].Body, &got); err != nil || got.ID != a {
+		t.Errorf("GET user answer %s: %+v, %v; want user %s", res[0].Body, got, err, a)
 	}
 	if u, err := c.GetUser(t.Context(), "dave"); err != nil || u.Name != "Dave" {
 		t.Errorf("batched upsert: %+v, %v", u, err)
