@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"log"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -13,6 +14,8 @@ import (
 	"time"
 
 	"golang.org/x/time/rate"
+
+	"github.com/talkjs-bridge/talkjs-bridge/tlsroots"
 )
 
 const testKey = "sk_test_SECRETvalue123"
@@ -644,7 +647,17 @@ func TestDefaultHTTPClient(t *testing.T) {
 	if !ok || tr.MaxIdleConnsPerHost < 10 || hc.Timeout == 0 {
 		t.Errorf("NewHTTPClient = %+v; want a transport keeping many idle connections and a timeout", hc)
 	}
-	if ok && (tr.TLSClientConfig == nil || tr.TLSClientConfig.VerifyConnection == nil) {
-		t.Error("NewHTTPClient's transport does not verify against the embedded roots (tlsroots.Config)")
+	// The embedded verifier refuses a server reached by IP address (no name
+	// to check): a standard verifier would answer UnknownAuthority instead.
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
+	srv.Config.ErrorLog = log.New(io.Discard, "", 0)
+	srv.StartTLS()
+	defer srv.Close()
+	resp, err := hc.Get(srv.URL)
+	if err == nil {
+		resp.Body.Close()
+	}
+	if !errors.Is(err, tlsroots.ErrNoServerName) || Retryable(err) {
+		t.Errorf("GET %s = %v; want the embedded verifier's refusal, not retryable", srv.URL, err)
 	}
 }
