@@ -202,23 +202,22 @@ func (d *Deps) AWSConfig(ctx context.Context) (aws.Config, error) {
 	if d.AWS != nil {
 		return *d.AWS, nil
 	}
-	hc := awshttp.NewBuildableClient().WithTransportOptions(func(t *http.Transport) {
-		t.TLSClientConfig = tlsroots.Config()
-	})
-	cfg, err := awsconfig.LoadDefaultConfig(ctx, awsconfig.WithHTTPClient(hc))
+	cfg, err := awsconfig.LoadDefaultConfig(ctx, awsconfig.WithHTTPClient(awshttp.NewBuildableClient()))
 	if err != nil {
 		return aws.Config{}, fmt.Errorf("aws config: %w", err)
 	}
-	// AWS_CA_BUNDLE (or a profile's ca_bundle) is an explicit choice of
-	// roots for AWS, a VPC endpoint's private CA say. The SDK put it in
-	// RootCAs; verify against it the standard way, not the embedded roots.
-	if bc, ok := cfg.HTTPClient.(*awshttp.BuildableClient); ok {
-		cfg.HTTPClient = bc.WithTransportOptions(func(t *http.Transport) {
-			if c := t.TLSClientConfig; c != nil && c.RootCAs != nil {
-				c.InsecureSkipVerify, c.VerifyConnection = false, nil
-			}
-		})
+	// The option runs after the SDK's own: AWS_CA_BUNDLE (or a profile's
+	// ca_bundle) has then put its roots in RootCAs, an explicit choice for
+	// AWS (a VPC endpoint's private CA, say) that wins over the embedded ones.
+	bc, ok := cfg.HTTPClient.(*awshttp.BuildableClient)
+	if !ok {
+		return aws.Config{}, fmt.Errorf("aws config: HTTP client is a %T, not the one given", cfg.HTTPClient)
 	}
+	cfg.HTTPClient = bc.WithTransportOptions(func(t *http.Transport) {
+		if t.TLSClientConfig == nil || t.TLSClientConfig.RootCAs == nil {
+			t.TLSClientConfig = tlsroots.Config()
+		}
+	})
 	tracing.InstrumentAWS(&cfg)
 	d.AWS = &cfg
 	return cfg, nil
