@@ -75,6 +75,9 @@ func New(opts Options) (*Server, error) {
 	if appID == "" || key == "" {
 		appID, key = demo.AppID, demo.SecretKey
 		s.Emulator = talkjstest.New(appID, key)
+		// The server runs for hours and nothing here reads the request
+		// log; keep enough of it to look at in a debugger.
+		s.Emulator.SetLogLimit(1000)
 		s.ts = httptest.NewServer(s.Emulator)
 		s.TalkJSURL = s.ts.URL
 		clientOpts = append(clientOpts, talkjs.WithBaseURL(s.ts.URL))

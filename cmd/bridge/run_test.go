@@ -195,3 +195,26 @@ func TestDefaultCommand(t *testing.T) {
 		t.Errorf("printed default does not validate: %s", stderr)
 	}
 }
+
+// With real TalkJS credentials, serve applies the functions' rules to them
+// before it listens: the key goes with every request, so never over plain
+// http to another machine, and a key that is not one is named, not echoed.
+func TestServeChecksRealTalkJSSettings(t *testing.T) {
+	tests := []struct {
+		name, key, url, want string
+	}{
+		{name: "plain http off this machine", key: "sk_test_serve_0123456789", url: "http://talkjs.example.com", want: "must use https"},
+		{name: "not a key", key: "not-a-key-0123456789", url: "", want: "TALKJS_SECRET_KEY is not a TalkJS secret key"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Setenv("TALKJS_APP_ID", "tServe")
+			t.Setenv("TALKJS_SECRET_KEY", tt.key)
+			t.Setenv("TALKJS_API_URL", tt.url)
+			code, _, stderr := runCmd("serve", "--addr", "127.0.0.1:0")
+			if code != exitError || !strings.Contains(stderr, tt.want) || strings.Contains(stderr, tt.key) {
+				t.Errorf("serve = %d, stderr %q; want %d naming %q without the key", code, stderr, exitError, tt.want)
+			}
+		})
+	}
+}

@@ -15,6 +15,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/talkjs-bridge/talkjs-bridge/config"
 	"github.com/talkjs-bridge/talkjs-bridge/demo"
 	"github.com/talkjs-bridge/talkjs-bridge/devserver"
 	"github.com/talkjs-bridge/talkjs-bridge/setup"
@@ -39,8 +40,18 @@ func serve(args []string, stdout, stderr io.Writer) int {
 	// one, e.g. to receive real GitHub deliveries through a tunnel.
 	secrets := demo.WebhookSecrets()
 	maps.Copy(secrets, setup.WebhookSecretsFromEnv(os.Getenv, routes))
-	opts := devserver.Options{Routes: routes, Logger: log, WebhookSecrets: secrets,
-		AppID: os.Getenv("TALKJS_APP_ID"), SecretKey: os.Getenv("TALKJS_SECRET_KEY"), APIURL: os.Getenv("TALKJS_API_URL")}
+	opts := devserver.Options{Routes: routes, Logger: log, WebhookSecrets: secrets}
+	if os.Getenv(config.EnvAppID) != "" && os.Getenv(config.EnvSecretKey) != "" {
+		// Real TalkJS: the functions' rules apply (a key that looks like
+		// one, and never plain http off this machine, as the key travels
+		// with every request).
+		cfg, err := config.FromEnv(os.Getenv)
+		if err != nil {
+			fmt.Fprintf(stderr, "bridge serve: %v\n", err)
+			return exitError
+		}
+		opts.AppID, opts.SecretKey, opts.APIURL = cfg.AppID, cfg.SecretKey, cfg.APIURL
+	}
 	s, err := devserver.New(opts)
 	if err != nil {
 		fmt.Fprintf(stderr, "bridge serve: %v\n", err)
