@@ -102,38 +102,48 @@ type anyRecord struct {
 	Payload json.RawMessage `json:"payload"`
 }
 
-// parseRecord tells a routed record (routed is true; the caller decodes it
-// with ParseRouted) from a command, and decodes and checks the command as
-// ParseCommand does, with the same result and error. A well-formed body is
-// decoded once, strictly; anything else goes through kind and ParseCommand,
-// which word the errors the rejects queue shows. Decoding was the largest
-// part of a warm record's own CPU, and kind plus ParseCommand read each
-// body twice.
-func parseRecord(body string) (c Command, routed bool, err error) {
+// parseRecord decodes and checks a record body as kind and then
+// ParseCommand or ParseRouted do, with the same result and error: a routed
+// record gives a non-nil *Routed, a command the Command. A well-formed
+// command is decoded once, strictly (decoding was the largest part of a
+// warm record's own CPU, and kind plus ParseCommand read each body twice);
+// a routed record, rarer, is decoded twice as before (the shared struct
+// cannot tell a command field given as null from an absent one, which
+// ParseRouted refuses); anything else goes through kind and the Parse
+// functions, which word the errors the rejects queue shows.
+func parseRecord(body string) (Command, *Routed, error) {
 	if utf8.ValidString(body) {
 		var r anyRecord
 		if decode(body, &r) == nil {
 			if r.Route != nil {
-				return Command{}, true, nil
+				return parseRouted(body)
 			}
 			if r.Headers == nil && r.Payload == nil {
 				c := r.Command
 				if err := c.validate(); err != nil {
-					return Command{}, false, err
+					return Command{}, nil, err
 				}
-				return c, false, nil
+				return c, nil, nil
 			}
 		}
 	}
 	k, err := kind(body)
 	if err != nil {
-		return Command{}, false, err
+		return Command{}, nil, err
 	}
 	if k == "route" {
-		return Command{}, true, nil
+		return parseRouted(body)
 	}
-	c, err = ParseCommand(body)
-	return c, false, err
+	c, err := ParseCommand(body)
+	return c, nil, err
+}
+
+func parseRouted(body string) (Command, *Routed, error) {
+	rt, err := ParseRouted(body)
+	if err != nil {
+		return Command{}, nil, err
+	}
+	return Command{}, &rt, nil
 }
 
 // kind tells a command from a routed record by its fields.

@@ -9,26 +9,30 @@ import (
 )
 
 // parseRecordInTwoSteps is how the handler read a record body before
-// parseRecord: kind, then ParseCommand.
-func parseRecordInTwoSteps(body string) (Command, bool, error) {
+// parseRecord: kind, then ParseCommand or ParseRouted.
+func parseRecordInTwoSteps(body string) (Command, *Routed, error) {
 	k, err := kind(body)
 	if err != nil {
-		return Command{}, false, err
+		return Command{}, nil, err
 	}
 	if k == "route" {
-		return Command{}, true, nil
+		r, err := ParseRouted(body)
+		if err != nil {
+			return Command{}, nil, err
+		}
+		return Command{}, &r, nil
 	}
 	c, err := ParseCommand(body)
-	return c, false, err
+	return c, nil, err
 }
 
 // checkParseRecord fails unless parseRecord reads body exactly as kind and
-// ParseCommand did: same command, same kind, same error text.
+// the Parse functions did: same command or routed record, same error text.
 func checkParseRecord(t *testing.T, body string) {
 	t.Helper()
 	c, routed, err := parseRecord(body)
 	wc, wrouted, werr := parseRecordInTwoSteps(body)
-	if fmt.Sprint(err) != fmt.Sprint(werr) || routed != wrouted || !reflect.DeepEqual(c, wc) {
+	if fmt.Sprint(err) != fmt.Sprint(werr) || !reflect.DeepEqual(routed, wrouted) || !reflect.DeepEqual(c, wc) {
 		t.Errorf("parseRecord(%q) = %+v, %v, %v\nwant %+v, %v, %v", body, c, routed, err, wc, wrouted, werr)
 	}
 }
@@ -49,6 +53,14 @@ var recordBodies = append(slices.Clone(usualCommands),
 	` {"conversationId":"c","message":{"type":"SystemMessage","text":"x"}} `+"\n",
 	`{"route":"github","headers":{"X-GitHub-Event":"issues"},"payload":{}}`,
 	`{"route":null}`,
+	`{"route":"github","payload":{"a":[1,2]}}`,
+	`{"route":"github","headers":null,"payload":null}`,
+	`{"route":"","payload":{}}`,
+	`{"route":"github"}`,
+	`{"route":1,"payload":{}}`,
+	`{"route":"github","headers":{"a":1},"payload":{}}`,
+	`{"route":"github","headers":{"a":"1"},"payload":{},"conversationId":"c"}`,
+	`{"route":"github","payload":{},"message":null}`,
 	`{"ROUTE":"x","conversationId":"c"}`,
 	`{"conversationId":"c","headers":null,"message":{"type":"SystemMessage","text":"x"}}`,
 	`{"conversationId":"c","payload":{},"message":{"type":"SystemMessage","text":"x"}}`,
@@ -109,7 +121,7 @@ func FuzzParseRecord(f *testing.F) {
 func BenchmarkParseRecord(b *testing.B) {
 	for _, bb := range []struct {
 		name  string
-		parse func(string) (Command, bool, error)
+		parse func(string) (Command, *Routed, error)
 	}{{"kind=parseRecord", parseRecord}, {"kind=twoSteps", parseRecordInTwoSteps}} {
 		b.Run(bb.name, func(b *testing.B) {
 			b.ReportAllocs()

@@ -133,8 +133,8 @@ func (h *Handler) item(ctx context.Context, rec events.SQSMessage) (it dispatch.
 		}
 	}()
 	c, routed, err := parseRecord(rec.Body)
-	if routed {
-		it.Sends, it.Err = h.routed(ctx, rec)
+	if routed != nil {
+		it.Sends, it.Err = h.routed(ctx, rec, *routed)
 		return it
 	}
 	if err != nil {
@@ -155,11 +155,7 @@ func (h *Handler) item(ctx context.Context, rec events.SQSMessage) (it dispatch.
 	return it
 }
 
-func (h *Handler) routed(ctx context.Context, rec events.SQSMessage) ([]mapping.Send, error) {
-	r, err := ParseRouted(rec.Body)
-	if err != nil {
-		return nil, err
-	}
+func (h *Handler) routed(ctx context.Context, rec events.SQSMessage, r Routed) ([]mapping.Send, error) {
 	now := time.Now
 	if h.Now != nil {
 		now = h.Now
