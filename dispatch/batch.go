@@ -226,13 +226,23 @@ func (b *Batch) coalesce(items []Item, lane []int, blocked func(int) bool) []int
 }
 
 // errPanic marks an error made from a recovered panic: the records it hit
-// are retried rather than lost, and the stack goes to the log.
+// are retried rather than lost, and PanicStack gives the stack for the log.
 type errPanic struct {
 	value any
 	stack []byte
 }
 
 func (e *errPanic) Error() string { return fmt.Sprintf("panic while delivering: %v", e.value) }
+
+// PanicStack returns the stack of the panic err comes from, if it does (a
+// record's Result.Err after Run recovered one), for the log line about it.
+func PanicStack(err error) ([]byte, bool) {
+	var p *errPanic
+	if errors.As(err, &p) {
+		return p.stack, true
+	}
+	return nil, false
+}
 
 func (b *Batch) around(ctx context.Context, ids []string, fn func(context.Context) error) (err error) {
 	defer func() {

@@ -362,8 +362,9 @@ func TestPanicIsReported(t *testing.T) {
 				}
 				if rec["messageId"] == "alone" && rec["message"] == "record will be retried" {
 					lines++
-					if rec["requestId"] != "req-queue-panic" || !strings.Contains(fmt.Sprint(rec["reason"]), "panic") {
-						t.Errorf("retry line lacks the request id or the panic: %s", line)
+					if rec["requestId"] != "req-queue-panic" || !strings.Contains(fmt.Sprint(rec["reason"]), "panic") ||
+						!strings.Contains(fmt.Sprint(rec["stack"]), "bqPanicky") {
+						t.Errorf("retry line lacks the request id, the panic or its stack: %s", line)
 					}
 				}
 			}

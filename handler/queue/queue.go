@@ -108,6 +108,9 @@ func (h *Handler) Handle(ctx context.Context, ev events.SQSEvent) (events.SQSEve
 			log.InfoContext(ctx, "record delivered", "delivered", res.Delivered)
 		case dispatch.Retry:
 			resp.BatchItemFailures = append(resp.BatchItemFailures, events.SQSBatchItemFailure{ItemIdentifier: rec.MessageId})
+			if stack, ok := dispatch.PanicStack(res.Err); ok {
+				log = log.With("stack", string(stack))
+			}
 			log.WarnContext(ctx, "record will be retried", "reason", res.Err.Error(), "held", res.Held)
 		case dispatch.Reject:
 			if err := h.reject(ctx, rec, res.Err); err != nil {
