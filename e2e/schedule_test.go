@@ -11,9 +11,10 @@ import (
 
 // TestScheduleRetry checks that a TalkJS 5xx fails the invocation (so Lambda
 // retries it) and that the retry posts the missing reminder once, without
-// repeating the one already sent. The inline sample carries no scheduled
-// time, so its idempotency keys come from the request id, which Lambda keeps
-// across the retries of an asynchronous invocation: the retry here reuses it.
+// repeating the one already sent. The inline sample's scheduledTime makes
+// its idempotency keys, so the retry (the same event, and the same request
+// id, as Lambda's retry of an asynchronous invocation) repeats them. Keys
+// from the request id alone are tested in handler/schedule.
 func TestScheduleRetry(t *testing.T) {
 	reset(t)
 	deliver(t, "queue-commands.json")
@@ -50,8 +51,9 @@ func TestScheduleRetry(t *testing.T) {
 	}
 }
 
-// TestScheduleSameEventTwice checks that the rule event and the Scheduler
-// event for the same standup at the same time post one reminder each.
+// TestScheduleSameEventTwice checks that the rule event, twice, and the
+// Scheduler event for the same standup at the same time post one reminder
+// in all to each conversation.
 func TestScheduleSameEventTwice(t *testing.T) {
 	reset(t)
 	for _, f := range engineering {
