@@ -285,17 +285,19 @@ func faults(emu *talkjstest.Emulator, seed int64, retryAfter time.Duration) {
 // variant is one way of running the soak.
 type variant struct {
 	name string
-	// keys returns the client's key source, and a hook run after each
-	// batch with its number (to make an outage or rotate the key).
-	keys func(t *testing.T, emu *talkjstest.Emulator) (talkjs.KeySource, func(batch int), func() string)
+	// keys returns the client's key source, a hook run after each batch
+	// with its number (to make an outage or rotate the key), and a report
+	// for the summary line that fails t if the variant's event did not
+	// happen. size is the number of records, to place the event.
+	keys func(t *testing.T, emu *talkjstest.Emulator, size int) (talkjs.KeySource, func(batch int), func(t *testing.T) string)
 	size int
 }
 
 func TestFaultSoak(t *testing.T) {
 	n := records(t, 2000)
 	variants := []variant{
-		{name: "faults", size: n, keys: func(*testing.T, *talkjstest.Emulator) (talkjs.KeySource, func(int), func() string) {
-			return talkjs.StaticKey(key1), func(int) {}, func() string { return "" }
+		{name: "faults", size: n, keys: func(*testing.T, *talkjstest.Emulator, int) (talkjs.KeySource, func(int), func(*testing.T) string) {
+			return talkjs.StaticKey(key1), func(int) {}, func(*testing.T) string { return "" }
 		}},
 		{name: "secrets-manager-outage", size: max(n/2, 1), keys: secretsOutage},
 		{name: "key-rotation", size: max(n/2, 1), keys: keyRotation},
@@ -329,42 +331,59 @@ func awsServer(t *testing.T) (*awstest.Server, string) {
 // cache, then makes Secrets Manager fail for a stretch of batches. The cache
 // has no grace period, so the outage reaches the records (they are retried)
 // rather than being hidden by the cached key.
-func secretsOutage(t *testing.T, _ *talkjstest.Emulator) (talkjs.KeySource, func(int), func() string) {
+func secretsOutage(t *testing.T, _ *talkjstest.Emulator, size int) (talkjs.KeySource, func(int), func(*testing.T) string) {
 	sm, url := awsServer(t)
 	sm.SetSecret(secretID, secretJSON(key1))
 	clock := newClock()
 	src := secretsource.NewFromConfig(awstest.Config(url), secretID, secretsource.Options{TTL: time.Minute, Grace: -1, Now: clock.now})
+	start := eventBatch(size)
+	callsAtStart := -1
 	after := func(batch int) {
 		clock.advance(15 * time.Second)
 		switch batch {
-		case 30:
+		case start:
+			callsAtStart = sm.Calls(awstest.GetSecretValue)
 			sm.Fail(true)
-		case 42:
+		case start + 12:
 			sm.Fail(false)
 		}
 	}
-	return src, after, func() string {
-		return fmt.Sprintf("GetSecretValue calls %d", sm.Calls(awstest.GetSecretValue))
+	return src, after, func(t *testing.T) string {
+		calls := sm.Calls(awstest.GetSecretValue)
+		if callsAtStart < 0 || calls <= callsAtStart {
+			t.Errorf("the outage never reached the key cache (began: %v; GetSecretValue calls %d, %d when it began)", callsAtStart >= 0, calls, callsAtStart)
+		}
+		return fmt.Sprintf("GetSecretValue calls %d", calls)
 	}
 }
+
+// eventBatch is the batch after which a variant's outage or rotation
+// starts: a third of the way through the records' first delivery.
+func eventBatch(size int) int { return max(size/batchSize/3, 1) }
 
 // keyRotation rotates the TalkJS key mid-run: Secrets Manager gets the new
 // value, then TalkJS stops accepting the old one; the client's 401 makes the
 // cache fetch the new key.
-func keyRotation(t *testing.T, emu *talkjstest.Emulator) (talkjs.KeySource, func(int), func() string) {
+func keyRotation(t *testing.T, emu *talkjstest.Emulator, size int) (talkjs.KeySource, func(int), func(*testing.T) string) {
 	sm, url := awsServer(t)
 	sm.SetSecret(secretID, secretJSON(key1))
 	clock := newClock()
 	src := secretsource.NewFromConfig(awstest.Config(url), secretID, secretsource.Options{TTL: time.Hour, Now: clock.now})
+	at, rotated := eventBatch(size), false
 	after := func(batch int) {
 		clock.advance(15 * time.Second)
-		if batch == 40 {
+		if batch == at {
 			sm.SetSecret(secretID, secretJSON(key2))
 			emu.SetSecretKey(key2)
+			rotated = true
 		}
 	}
-	return src, after, func() string {
-		return fmt.Sprintf("GetSecretValue calls %d", sm.Calls(awstest.GetSecretValue))
+	return src, after, func(t *testing.T) string {
+		calls := sm.Calls(awstest.GetSecretValue)
+		if !rotated || calls < 2 {
+			t.Errorf("the key was not rotated and refetched (rotated: %v; GetSecretValue calls %d)", rotated, calls)
+		}
+		return fmt.Sprintf("GetSecretValue calls %d", calls)
 	}
 }
 
@@ -677,7 +696,7 @@ func soak(t *testing.T, v variant, seed int64) {
 	srv, emu := talkjstest.NewServer(appID, key1)
 	t.Cleanup(srv.Close)
 	emu.SetLogLimit(1) // the counters are enough; the log would hold every body
-	keys, after, extra := v.keys(t, emu)
+	keys, after, extra := v.keys(t, emu, v.size)
 	httpClient := srv.Client()
 	lossy := &lossyTransport{base: httpClient.Transport, rng: rand.New(rand.NewPCG(uint64(seed), 11)), share: 0.03}
 	httpClient.Transport = lossy
@@ -712,7 +731,7 @@ func soak(t *testing.T, v variant, seed int64) {
 	counts := emu.Counts()
 	t.Logf("soak %s: %d records: delivered %d / rejected %d / dead-lettered %d / lost %d / duplicated %d; TalkJS calls %d (faulted %d, idempotent replays %d; %d sends, %d of them coalesced); answers lost %d; redeliveries %d in %d batches; delivered-then-rejected %d, delivered-then-dead-lettered %d; %s; %s",
 		v.name, len(recs), n.delivered, n.rejected, n.dead, n.lost, n.dups, counts.Requests, counts.Faults, counts.IdempotentReplays,
-		counted.sends.Load(), counted.coalesced.Load(), lossy.lost.Load(), sim.redelivs, sim.batches, n.rejectedAfterDelivery, n.deadAfterDelivery, extra(), time.Since(start).Round(time.Millisecond))
+		counted.sends.Load(), counted.coalesced.Load(), lossy.lost.Load(), sim.redelivs, sim.batches, n.rejectedAfterDelivery, n.deadAfterDelivery, extra(t), time.Since(start).Round(time.Millisecond))
 	if lossy.lost.Load() > 0 && counts.IdempotentReplays == 0 {
 		t.Error("answers were lost after TalkJS stored the messages, yet no send was replayed: the duplicate path was not exercised")
 	}
