@@ -16,19 +16,26 @@ func TestInvokeKeepsHeadroomAndFlushesMetrics(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	lambdaDeadline := time.Now().Add(10 * time.Second)
-	ctx, cancel := context.WithDeadline(t.Context(), lambdaDeadline)
-	defer cancel()
 	var seen time.Time
 	h := Invoke(d, func(ctx context.Context, _ json.RawMessage) (string, error) {
 		seen, _ = ctx.Deadline()
 		return "ok", nil
 	})
-	if _, err := h(ctx, json.RawMessage(`{}`)); err != nil {
-		t.Fatal(err)
-	}
-	if left := lambdaDeadline.Sub(seen); left < Headroom-10*time.Millisecond || left > Headroom+10*time.Millisecond {
-		t.Errorf("handler deadline %v before Lambda's, want %v", left, Headroom)
+	// Headroom, but never more than a quarter of the time left.
+	for _, tc := range []struct{ left, want time.Duration }{
+		{left: 10 * time.Second, want: Headroom},
+		{left: 4 * time.Second, want: time.Second},
+	} {
+		lambdaDeadline := time.Now().Add(tc.left)
+		ctx, cancel := context.WithDeadline(t.Context(), lambdaDeadline)
+		_, err := h(ctx, json.RawMessage(`{}`))
+		cancel()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := lambdaDeadline.Sub(seen); got < tc.want-20*time.Millisecond || got > tc.want+20*time.Millisecond {
+			t.Errorf("with %v left: handler deadline %v before Lambda's, want %v", tc.left, got, tc.want)
+		}
 	}
 	if !strings.Contains(out.String(), `"CloudWatchMetrics"`) {
 		t.Errorf("no EMF line after the invocation: %q", out.String())
