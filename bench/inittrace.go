@@ -105,14 +105,17 @@ func renderInitTrace(es []initEntry) string {
 }
 
 // initTotals is the sum of package init clocks of each bootstrap, as a
-// context row for P1: what the functions' imports cost before main runs.
-func initTotals(ctx context.Context, bins map[string]string) (row, error) {
+// context row for P1 (what the functions' imports cost before main runs),
+// and the traces it summed, by bootstrap name.
+func initTotals(ctx context.Context, bins map[string]string) (row, map[string][]initEntry, error) {
 	var parts []string
+	traces := make(map[string][]initEntry)
 	for _, name := range allBootstraps {
 		es, err := initTrace(ctx, bins[name])
 		if err != nil {
-			return row{}, err
+			return row{}, nil, err
 		}
+		traces[name] = es
 		var total float64
 		for _, e := range es {
 			total += e.clock
@@ -120,5 +123,5 @@ func initTotals(ctx context.Context, bins map[string]string) (row, error) {
 		parts = append(parts, fmt.Sprintf("%s %.1f ms (%d pkgs)", name, total, len(es)))
 	}
 	return row{id: "P1", measure: fmt.Sprintf("package inits before main, sum of GODEBUG=inittrace=1 clocks (median of %d; context)", initTraceRuns),
-		value: strings.Join(parts, "; ")}, nil
+		value: strings.Join(parts, "; ")}, traces, nil
 }

@@ -108,13 +108,11 @@ func run(ctx context.Context, s settings, stdout io.Writer) error {
 			return err
 		}
 		rows = append(rows, sizes...)
-		if trace, err = initTrace(ctx, bins[fnQueue]); err != nil {
-			return err
-		}
-		totals, err := initTotals(ctx, bins)
+		totals, traces, err := initTotals(ctx, bins)
 		if err != nil {
 			return err
 		}
+		trace = traces[fnQueue]
 		rows = append(rows, totals)
 	}
 	warm, err := measureWarm(ctx, s, stdout)
