@@ -195,9 +195,14 @@ func (d *demo) replay(n int, path string) bool {
 		delivered = ok
 	case localrun.Schedule:
 		d.printf("   out:    %s\n", oneLine(string(answer), 160))
-		var sum struct{ Sent int }
+		var sum struct{ Sent, Rejected, Retry int }
 		_ = json.Unmarshal(answer, &sum)
-		delivered = sum.Sent > 0
+		// events/README.md says every schedule sample sends.
+		if sum.Sent == 0 || sum.Rejected > 0 || sum.Retry > 0 {
+			d.printf("   ✗ expected reminders sent, none rejected or retried\n")
+			ok = false
+		}
+		delivered = ok
 	}
 	for _, line := range d.matched(fn, reqID) {
 		d.printf("   log:    %s\n", line)
