@@ -5,20 +5,9 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
 )
-
-func fixture(t *testing.T, rel string) string {
-	t.Helper()
-	_, file, _, _ := runtime.Caller(0)
-	p := filepath.Join(filepath.Dir(file), "..", "..", "..", "shared", "fixtures", rel)
-	if _, err := os.Stat(p); err != nil {
-		t.Skipf("fixture %s not found: %v", rel, err)
-	}
-	return p
-}
 
 func writeFile(t *testing.T, name, content string) string {
 	t.Helper()
@@ -109,7 +98,7 @@ func TestValidate(t *testing.T) {
 }
 
 func TestRenderFixture(t *testing.T) {
-	p := fixture(t, "github/issues/opened.payload.json")
+	p := filepath.Join("..", "..", "testdata", "github", "issues", "opened.payload.json")
 	code, out, stderr := runCmd("render", "--route", "github", "-H", "X-GitHub-Event: issues", "-H", "X-GitHub-Delivery: d-1", "--app-id", "tApp", p)
 	if code != exitOK {
 		t.Fatalf("exit %d: %s", code, stderr)

@@ -221,9 +221,9 @@ func TestSecretUnavailableIsRetried(t *testing.T) {
 
 func TestRouteMappedRecord(t *testing.T) {
 	e := newEnv(t, "")
-	payload, err := os.ReadFile("../../../shared/fixtures/github/issues/opened.payload.json")
+	payload, err := os.ReadFile("../../testdata/github/issues/opened.payload.json")
 	if err != nil {
-		t.Skipf("shared fixtures not found: %v", err)
+		t.Fatal(err)
 	}
 	body, _ := json.Marshal(map[string]any{
 		"route":   "github",

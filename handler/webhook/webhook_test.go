@@ -33,7 +33,19 @@ const (
 
 var now = time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
 
+// fixture reads a payload kept in the repository's testdata.
 func fixture(t *testing.T, parts ...string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(append([]string{"..", "..", "testdata"}, parts...)...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// sharedFixture reads one of the project's shared fixtures beside the
+// repository, skipping when they are not there.
+func sharedFixture(t *testing.T, parts ...string) []byte {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join(append([]string{"..", "..", "..", "shared", "fixtures"}, parts...)...))
 	if err != nil {
@@ -209,7 +221,7 @@ func TestEventShapes(t *testing.T) {
 		for _, b64 := range []bool{false, true} {
 			t.Run(fmt.Sprintf("%s base64=%v", shape.name, b64), func(t *testing.T) {
 				s, emu, _ := newServer(t)
-				sample := fixture(t, shape.fixture...)
+				sample := sharedFixture(t, shape.fixture...)
 				ev := shape.build(sample, githubHeaders(t, "issues", "d-"+shape.name, issue), issue, b64)
 				out, err := s.Handle(t.Context(), ev)
 				if err != nil {
