@@ -7,6 +7,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/talkjs-bridge/talkjs-bridge/talkjs"
 )
 
 // Names of the environment variables the bridge reads.
@@ -40,7 +42,7 @@ var Variables = []string{
 
 // Defaults applied when a variable is unset or empty.
 const (
-	DefaultAPIURL           = "https://api.talkjs.com"
+	DefaultAPIURL           = talkjs.DefaultBaseURL
 	DefaultSecretCacheTTL   = 5 * time.Minute
 	DefaultLogLevel         = slog.LevelInfo
 	DefaultMetricsNamespace = "TalkJSBridge"
@@ -93,7 +95,7 @@ func FromEnv(getenv func(string) string) (Config, error) {
 	if c.SecretID == "" && c.SecretKey == "" {
 		return Config{}, fmt.Errorf("config: neither %s (Secrets Manager secret id or ARN) nor %s (a TalkJS secret key, for local runs) is set", EnvSecretID, EnvSecretKey)
 	}
-	if c.SecretID == "" && !strings.HasPrefix(c.SecretKey, "sk_") {
+	if c.SecretID == "" && !talkjs.IsSecretKey(c.SecretKey) {
 		// Never echo the value: it is meant to be a secret even when it is wrong.
 		return Config{}, fmt.Errorf("config: %s is not a TalkJS secret key (expected sk_test_... or sk_live_...)", EnvSecretKey)
 	}

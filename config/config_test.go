@@ -62,6 +62,7 @@ func TestFromEnvErrors(t *testing.T) {
 	}{
 		{"no key source", map[string]string{}, "TALKJS_SECRET_ID", "TALKJS_SECRET_KEY"},
 		{"key that is not a key", map[string]string{EnvSecretKey: "hunter2-very-secret"}, "TALKJS_SECRET_KEY", "sk_test_"},
+		{"sk_ but not a key", map[string]string{EnvSecretKey: "sk_x"}, "TALKJS_SECRET_KEY", "sk_test_"},
 		{"ttl not a duration", map[string]string{EnvSecretID: "s", EnvSecretCacheTTL: "abc"}, "SECRET_CACHE_TTL", `SECRET_CACHE_TTL="abc" is not a Go duration (e.g. 5m)`},
 		{"ttl bare number", map[string]string{EnvSecretID: "s", EnvSecretCacheTTL: "300"}, "SECRET_CACHE_TTL", "Go duration"},
 		{"ttl zero", map[string]string{EnvSecretID: "s", EnvSecretCacheTTL: "0s"}, "SECRET_CACHE_TTL", "greater than zero"},

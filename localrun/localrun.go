@@ -19,6 +19,7 @@ import (
 	"github.com/talkjs-bridge/talkjs-bridge/awstest"
 	"github.com/talkjs-bridge/talkjs-bridge/demo"
 	"github.com/talkjs-bridge/talkjs-bridge/rietest"
+	"github.com/talkjs-bridge/talkjs-bridge/talkjs"
 	"github.com/talkjs-bridge/talkjs-bridge/talkjs/talkjstest"
 )
 
@@ -50,7 +51,7 @@ const SecretName = "talkjs-bridge/local"
 const RejectsQueueName = "talkjs-bridge-rejects"
 
 // RealTalkJSURL is the TalkJS API used when Options.RealTalkJS is set.
-const RealTalkJSURL = "https://api.talkjs.com"
+const RealTalkJSURL = talkjs.DefaultBaseURL
 
 // Options configures Start. The zero value runs all three functions against
 // the emulator with the demo app and secrets, building into a temporary
@@ -140,7 +141,7 @@ func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
 			key = DemoSecretKey
 		}
 	}
-	if !strings.HasPrefix(key, "sk_") {
+	if !talkjs.IsSecretKey(key) {
 		return nil, errors.New("localrun: SecretKey is not a TalkJS secret key (expected sk_test_... or sk_live_...)")
 	}
 	hooks := opts.WebhookSecrets

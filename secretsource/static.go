@@ -19,7 +19,7 @@ type Static struct {
 // NewStatic checks key and returns a Static source. appID may be empty (then
 // AppID is an error); webhooks maps route names to signing secrets.
 func NewStatic(key, appID string, webhooks map[string]string) (*Static, error) {
-	if !isKey(key) {
+	if !talkjs.IsSecretKey(key) {
 		return nil, errors.New("secretsource: the static key is not a TalkJS secret key (sk_test_... or sk_live_...)")
 	}
 	hooks := make(map[string]string, len(webhooks))

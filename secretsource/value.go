@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/talkjs-bridge/talkjs-bridge/talkjs"
 )
 
 // secret is the parsed value of the Secrets Manager secret.
@@ -15,17 +17,11 @@ type secret struct {
 	webhooks map[string]string
 }
 
-// isKey reports whether s looks like a TalkJS secret key.
-func isKey(s string) bool {
-	return (strings.HasPrefix(s, "sk_test_") || strings.HasPrefix(s, "sk_live_")) && len(s) > len("sk_test_") &&
-		!strings.ContainsAny(s, " \t\r\n\"")
-}
-
 // parse reads a secret value: the bare key or the JSON form. Errors name the
 // secret id and the shape expected, never the value or a part of it.
 func parse(id, value string) (secret, error) {
 	v := strings.TrimSpace(value)
-	if isKey(v) {
+	if talkjs.IsSecretKey(v) {
 		return secret{key: v}, nil
 	}
 	if !strings.HasPrefix(v, "{") {
@@ -56,7 +52,7 @@ func parse(id, value string) (secret, error) {
 	if raw.SecretKey == nil {
 		return secret{}, fmt.Errorf("secret %q: JSON has no \"secretKey\"", id)
 	}
-	if !isKey(*raw.SecretKey) {
+	if !talkjs.IsSecretKey(*raw.SecretKey) {
 		return secret{}, fmt.Errorf("secret %q: \"secretKey\" is not a TalkJS secret key (sk_test_... or sk_live_...)", id)
 	}
 	s := secret{key: *raw.SecretKey}

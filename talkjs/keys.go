@@ -3,7 +3,17 @@ package talkjs
 import (
 	"context"
 	"errors"
+	"strings"
 )
+
+// IsSecretKey reports whether s has the shape of a TalkJS secret key:
+// sk_test_ or sk_live_ and more, without spaces or quotes. Start-up checks
+// use it to refuse a value that cannot be a key, which TalkJS would
+// otherwise answer with a 401 on every call.
+func IsSecretKey(s string) bool {
+	return (strings.HasPrefix(s, "sk_test_") || strings.HasPrefix(s, "sk_live_")) && len(s) > len("sk_test_") &&
+		!strings.ContainsAny(s, " \t\r\n\"")
+}
 
 // KeySource yields the TalkJS secret key to use for a request. Implementations
 // must be safe for concurrent use.
