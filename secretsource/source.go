@@ -76,7 +76,6 @@ type Source struct {
 	fetchedAt time.Time
 	refused   bool      // TalkJS refused cur.key: do not serve it again without a fresh fetch
 	retryAt   time.Time // after a failed refresh, no new attempt before this
-	lastErr   error     // the failure that set retryAt
 	previous  []string  // secret values replaced by rotation, still redacted from logs
 }
 
@@ -231,12 +230,10 @@ func (s *Source) refresh(ctx context.Context) (*secret, error) {
 		return sec, nil
 	}
 	s.mu.Lock()
-	cur, refused, retryAt, lastErr := s.cur, s.refused, s.retryAt, s.lastErr
+	cur, refused, retryAt := s.cur, s.refused, s.retryAt
 	s.mu.Unlock()
-	if cur != nil && !refused && now.Before(retryAt) {
-		if sec, err := s.stale(ctx, cur, now, lastErr, false); err == nil {
-			return sec, nil
-		}
+	if cur != nil && !refused && now.Before(retryAt) && s.inGrace(ctx, now, nil) {
+		return cur, nil
 	}
 
 	sec, err := s.fetch(ctx)
@@ -248,41 +245,39 @@ func (s *Source) refresh(ctx context.Context) (*secret, error) {
 				s.previous = s.previous[len(s.previous)-32:]
 			}
 		}
-		s.cur, s.fetchedAt, s.refused, s.retryAt, s.lastErr = sec, s.now(), false, time.Time{}, nil
+		s.cur, s.fetchedAt, s.refused, s.retryAt = sec, s.now(), false, time.Time{}
 		s.mu.Unlock()
 		return sec, nil
 	}
 
 	s.mu.Lock()
-	s.retryAt, s.lastErr = now.Add(failureBackoff), err
+	s.retryAt = now.Add(failureBackoff)
 	s.mu.Unlock()
 	// A refused key is known bad: serving it again would turn a Secrets
 	// Manager outage into a permanent 401. Fail retryably instead.
-	if cur != nil && !refused {
-		if sec, serr := s.stale(ctx, cur, now, err, true); serr == nil {
-			return sec, nil
-		}
+	if cur != nil && !refused && s.inGrace(ctx, now, err) {
+		return cur, nil
 	}
 	return nil, err
 }
 
-// stale serves cur after a failed refresh while within the grace period. It
-// warns only for a failure that just happened, not for each call served
-// during the backoff that follows, so an outage logs once per attempt.
-func (s *Source) stale(ctx context.Context, cur *secret, now time.Time, cause error, warn bool) (*secret, error) {
+// inGrace reports whether the cached secret may still be served at now:
+// within its TTL plus the grace period. cause is the refresh that just
+// failed, logged as a warning; nil during the backoff after it, so an outage
+// logs once per attempt, not once per call.
+func (s *Source) inGrace(ctx context.Context, now time.Time, cause error) bool {
 	s.mu.Lock()
 	expired := s.fetchedAt.Add(s.ttl)
 	s.mu.Unlock()
-	if now.Before(expired.Add(s.grace)) {
-		if !warn {
-			return cur, nil
-		}
+	if !now.Before(expired.Add(s.grace)) {
+		return false
+	}
+	if cause != nil {
 		s.log.WarnContext(ctx, "refreshing the TalkJS secret failed; serving the cached one",
 			"secretId", s.secretID, "error", cause, "expiredFor", now.Sub(expired).Round(time.Second).String(),
 			"graceLeft", expired.Add(s.grace).Sub(now).Round(time.Second).String())
-		return cur, nil
 	}
-	return nil, cause
+	return true
 }
 
 func (s *Source) fetch(ctx context.Context) (*secret, error) {
