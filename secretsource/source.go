@@ -117,9 +117,6 @@ func NewFromConfig(cfg aws.Config, secretID string, opts Options) *Source {
 	return New(getSecretValueFunc(secretsmanager.NewFromConfig(cfg).GetSecretValue), secretID, opts)
 }
 
-// SecretID is the secret id or ARN the source reads.
-func (s *Source) SecretID() string { return s.secretID }
-
 // Key returns the TalkJS secret key, fetching it if the cache is cold, past
 // its TTL, or refused. An error wraps talkjs.ErrKeyUnavailable, names the
 // secret id and is safe to retry.

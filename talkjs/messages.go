@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"iter"
 )
 
@@ -62,21 +64,28 @@ type MessageUpdate struct {
 	Custom map[string]*string `json:"custom,omitempty"`
 }
 
-func validateMessage(i int, m NewMessage) error {
+// Validate reports, in one line, what TalkJS would refuse in m: a type that
+// is not UserMessage or SystemMessage, a UserMessage without a sender, a
+// SystemMessage with one, or no text. SendMessages checks every message
+// with it before sending; callers that vet messages earlier (a queue
+// record, a schedule input) use it to give the same reasons.
+func (m NewMessage) Validate() error {
 	switch m.Type {
 	case UserMessage:
 		if m.Sender == "" {
-			return invalidf("message %d: a UserMessage needs a sender", i)
+			return errors.New("a UserMessage needs a sender")
 		}
 	case SystemMessage:
 		if m.Sender != "" {
-			return invalidf("message %d: a SystemMessage cannot have a sender", i)
+			return errors.New("a SystemMessage has no sender")
 		}
+	case "":
+		return errors.New("type is missing (UserMessage or SystemMessage)")
 	default:
-		return invalidf("message %d: type %q is neither UserMessage nor SystemMessage", i, m.Type)
+		return fmt.Errorf("type %q is not UserMessage or SystemMessage", m.Type)
 	}
 	if m.Text == "" {
-		return invalidf("message %d: text is empty", i)
+		return errors.New("text is empty")
 	}
 	return nil
 }
@@ -118,8 +127,8 @@ func (c *Client) SendMessages(ctx context.Context, conversationID string, msgs .
 	}
 	idempotent := true
 	for i, m := range msgs {
-		if err := validateMessage(i, m); err != nil {
-			return nil, err
+		if err := m.Validate(); err != nil {
+			return nil, invalidf("message %d: %v", i, err)
 		}
 		if m.IdempotencyKey == "" {
 			idempotent = false

@@ -20,7 +20,7 @@ func TestSendMessagesValidation(t *testing.T) {
 		{name: "empty conversation", msgs: []NewMessage{sys}, want: "conversation id"},
 		{name: "unknown type", conv: "c1", msgs: []NewMessage{{Type: "Shout", Text: "x"}}, want: "type"},
 		{name: "user message without sender", conv: "c1", msgs: []NewMessage{{Type: UserMessage, Text: "x"}}, want: "needs a sender"},
-		{name: "system message with sender", conv: "c1", msgs: []NewMessage{{Type: SystemMessage, Sender: "u", Text: "x"}}, want: "cannot have a sender"},
+		{name: "system message with sender", conv: "c1", msgs: []NewMessage{{Type: SystemMessage, Sender: "u", Text: "x"}}, want: "has no sender"},
 		{name: "empty text", conv: "c1", msgs: []NewMessage{sys, {Type: SystemMessage}}, want: "message 1: text is empty"},
 	}
 	for _, tt := range tests {
@@ -164,5 +164,29 @@ func TestListMessages(t *testing.T) {
 	// A full page means there may be more: the second request asks after m1.
 	if len(reqs) < 2 || reqs[1].Query != "limit=2&startingAfter=m1" || reqs[0].Path != "/v1/app1/conversations/c1/messages" {
 		t.Errorf("requests %+v", reqs)
+	}
+}
+
+func TestNewMessageValidate(t *testing.T) {
+	tests := []struct {
+		name string
+		m    NewMessage
+		want string // "" means valid
+	}{
+		{name: "system message", m: NewMessage{Type: SystemMessage, Text: "x"}},
+		{name: "user message", m: NewMessage{Type: UserMessage, Sender: "u", Text: "x"}},
+		{name: "no type", m: NewMessage{Text: "x"}, want: "type is missing"},
+		{name: "other type", m: NewMessage{Type: "Bot", Text: "x"}, want: `type "Bot" is not`},
+		{name: "user message without sender", m: NewMessage{Type: UserMessage, Text: "x"}, want: "needs a sender"},
+		{name: "system message with sender", m: NewMessage{Type: SystemMessage, Sender: "u", Text: "x"}, want: "has no sender"},
+		{name: "no text", m: NewMessage{Type: SystemMessage}, want: "text is empty"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := tt.m.Validate()
+			if (tt.want == "") != (err == nil) || (err != nil && !strings.Contains(err.Error(), tt.want)) {
+				t.Errorf("Validate() = %v, want %q", err, tt.want)
+			}
+		})
 	}
 }

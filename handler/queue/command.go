@@ -185,22 +185,8 @@ func (c *Command) validate() error {
 		return bad("no messages: give message or messages")
 	}
 	for i, m := range c.Messages {
-		switch m.Type {
-		case talkjs.UserMessage:
-			if m.Sender == "" {
-				return bad("messages[%d]: a UserMessage needs a sender", i)
-			}
-		case talkjs.SystemMessage:
-			if m.Sender != "" {
-				return bad("messages[%d]: a SystemMessage has no sender", i)
-			}
-		case "":
-			return bad("messages[%d]: type is missing (UserMessage or SystemMessage)", i)
-		default:
-			return bad("messages[%d]: type %q is not UserMessage or SystemMessage", i, m.Type)
-		}
-		if m.Text == "" {
-			return bad("messages[%d]: text is empty", i)
+		if err := m.Validate(); err != nil {
+			return bad("messages[%d]: %v", i, err)
 		}
 	}
 	return nil
