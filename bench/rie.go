@@ -79,7 +79,7 @@ func measureQueueUnderRIE(ctx context.Context, s settings, bins map[string]strin
 		{id: "P4", measure: fmt.Sprintf("10-record batch at %v / one bare round trip, the queue bootstrap under aws-lambda-rie (its own concurrency)", s.latency),
 			value: fmt.Sprintf("%s (%s / %s, medians of %d)", ratio2(r), ms(medianDuration(ta)), ms(medianDuration(tb)), pairs),
 			goal:  "≤ 1.50x", met: verdict(r <= 1.5)},
-		{id: "P7", measure: fmt.Sprintf("peak RSS (VmHWM) of the queue bootstrap after a cold start and %d 10-record batches", pairs+1),
+		{id: "P7", measure: fmt.Sprintf("peak RSS (VmHWM) of the queue bootstrap over %d 10-record batches, the first a cold start", pairs+1),
 			value: mb(hwm) + " (floor after one echo: " + mb(floorHWM) + ")", goal: "≤ 40 MiB", met: verdict(hwm <= rssGoal)},
 	}, nil
 }

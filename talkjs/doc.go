@@ -6,5 +6,6 @@
 // full jitter and Retry-After, within the caller's context deadline. A message
 // send is retried only when every message in it carries an idempotency key, so a
 // retry can never post a message twice. The package knows nothing of AWS or
-// Lambda; it depends only on the standard library and golang.org/x.
+// Lambda; it depends only on the standard library, golang.org/x and the
+// project's tlsroots (TLS verified against the roots in the binary).
 package talkjs

@@ -73,7 +73,7 @@ func (s sdkLogger) Log(level xraylog.LogLevel, msg fmt.Stringer) {
 
 // Daemon sends the segments of the contexts it marks to one daemon address,
 // instead of the process-wide one. Tests use it to listen on their own port
-// without touching the SDK's globals; a local run can use it too.
+// without touching the SDK's globals.
 type Daemon struct {
 	cfg *xray.Config
 }
