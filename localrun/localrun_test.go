@@ -4,11 +4,12 @@ import (
 	"bytes"
 	"encoding/json"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/talkjs-bridge/talkjs-bridge/awstest"
 	"github.com/talkjs-bridge/talkjs-bridge/talkjs/talkjstest"
+
+	"github.com/talkjs-bridge/talkjs-bridge/security"
 )
 
 func TestStartRefusesBadOptions(t *testing.T) {
@@ -45,7 +46,7 @@ func TestStartRefusesBadOptions(t *testing.T) {
 // TestStart runs the schedule function alone: it builds, reads the secret
 // from the local Secrets Manager and sends through the emulator.
 func TestStart(t *testing.T) {
-	logs := &syncBuffer{b: new(bytes.Buffer)}
+	logs := &security.Buffer{}
 	s, err := Start(t.Context(), Options{Functions: []string{Schedule}, Logs: logs})
 	if err != nil {
 		t.Fatal(err)
@@ -101,22 +102,4 @@ func TestPrefixWriter(t *testing.T) {
 	if want := "fn | one\nfn | two\nfn | three\n"; out.String() != want {
 		t.Errorf("got %q, want %q (the unfinished line kept)", out.String(), want)
 	}
-}
-
-// syncBuffer lets the functions' output goroutines and the test share a buffer.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  *bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }

@@ -19,19 +19,9 @@ import (
 	"github.com/talkjs-bridge/talkjs-bridge/secretsource"
 	"github.com/talkjs-bridge/talkjs-bridge/talkjs"
 	"github.com/talkjs-bridge/talkjs-bridge/talkjs/talkjstest"
+
+	"github.com/talkjs-bridge/talkjs-bridge/security"
 )
-
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-func (l *lockedBuffer) String() string { l.mu.Lock(); defer l.mu.Unlock(); return l.b.String() }
 
 // TestFullSendPathLeaksNoSecret runs the send path through its failure modes
 // (cold fetch, a permanent 4xx, a key rotation with 401s, a Secrets Manager
@@ -64,7 +54,7 @@ func TestFullSendPathLeaksNoSecret(t *testing.T) {
 	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
 	advance := func(d time.Duration) { mu.Lock(); now = now.Add(d); mu.Unlock() }
 
-	var logs lockedBuffer
+	var logs security.Buffer
 	var src *secretsource.Source
 	log := logging.New(&logs, slog.LevelDebug, func() []string { return src.Secrets() })
 	src = secretsource.NewFromConfig(awstest.Config(awsSrv.URL), secretID, secretsource.Options{

@@ -1,7 +1,6 @@
 package secretsource_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -19,6 +18,8 @@ import (
 	"github.com/talkjs-bridge/talkjs-bridge/secretsource"
 	"github.com/talkjs-bridge/talkjs-bridge/talkjs"
 	"github.com/talkjs-bridge/talkjs-bridge/talkjs/talkjstest"
+
+	"github.com/talkjs-bridge/talkjs-bridge/security"
 )
 
 const (
@@ -41,26 +42,13 @@ func (c *clock) Advance(d time.Duration) {
 	c.mu.Unlock()
 }
 
-// syncBuffer is a log sink shared by the goroutines of a test.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
-
 type fixture struct {
 	aws    *awstest.Server
 	talk   *talkjstest.Emulator
 	src    *secretsource.Source
 	client *talkjs.Client
 	clock  *clock
-	logs   *syncBuffer
+	logs   *security.Buffer
 }
 
 func secretJSON(key string) string {
@@ -69,7 +57,7 @@ func secretJSON(key string) string {
 
 func newFixture(t testing.TB, opts secretsource.Options) *fixture {
 	t.Helper()
-	f := &fixture{aws: awstest.New(), clock: &clock{t: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}, logs: &syncBuffer{}}
+	f := &fixture{aws: awstest.New(), clock: &clock{t: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}, logs: &security.Buffer{}}
 	f.aws.SetSecret(secretID, secretJSON(firstKey))
 	awsSrv := httptest.NewServer(f.aws)
 	t.Cleanup(awsSrv.Close)
@@ -433,7 +421,7 @@ func TestStatic(t *testing.T) {
 // that must not deadlock on the source's lock.
 func TestLoggingThroughRedactorDoesNotDeadlock(t *testing.T) {
 	f := newFixture(t, secretsource.Options{})
-	var logs syncBuffer
+	var logs security.Buffer
 	var src *secretsource.Source
 	log := logging.New(&logs, slog.LevelDebug, func() []string { return src.Secrets() })
 	src = secretsource.New(secretsmanagerFor(t, f), secretID, secretsource.Options{TTL: time.Minute, Now: f.clock.Now, Logger: log})

@@ -12,7 +12,6 @@ import (
 	"net/http/httptest"
 	"os"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -24,25 +23,14 @@ import (
 	"github.com/talkjs-bridge/talkjs-bridge/secretsource"
 	"github.com/talkjs-bridge/talkjs-bridge/talkjs"
 	"github.com/talkjs-bridge/talkjs-bridge/talkjs/talkjstest"
+
+	"github.com/talkjs-bridge/talkjs-bridge/security"
 )
 
 // sdkLogs receives everything the X-Ray SDK logs at warn and above, for the
 // whole test binary: the SDK's logger is a global that may only be set
 // before goroutines start.
-var sdkLogs syncBuffer
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
-func (s *syncBuffer) Reset()         { s.mu.Lock(); defer s.mu.Unlock(); s.b.Reset() }
+var sdkLogs security.Buffer
 
 func TestMain(m *testing.M) {
 	xray.SetLogger(sdkLogger{slog.New(slog.NewJSONHandler(&sdkLogs, nil))})
