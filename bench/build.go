@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 
 	"github.com/talkjs-bridge/talkjs-bridge/rietest"
 )
@@ -72,22 +73,13 @@ func measureSizes(ctx context.Context, s settings, dir string) ([]row, error) {
 		}
 		r := row{id: "P2", measure: "bootstrap size, " + name + " (linux/" + s.arch + ", stripped; zip)",
 			value: mb(fi.Size()) + "; zip " + mb(z)}
-		if isFunction(name) {
+		if slices.Contains(functions, name) {
 			r.goal = "≤ 16 MiB"
 			r.met = verdict(fi.Size() <= sizeGoal)
 		}
 		rows = append(rows, r)
 	}
 	return rows, nil
-}
-
-func isFunction(name string) bool {
-	for _, f := range functions {
-		if f == name {
-			return true
-		}
-	}
-	return false
 }
 
 // crossBuild builds pkg as the Makefile's build target does.

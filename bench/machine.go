@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"runtime"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -23,7 +24,7 @@ type machine struct {
 func describeMachine(ctx context.Context) machine {
 	m := machine{when: time.Now(), cpu: cpuModel(), nproc: command(ctx, "nproc"), goVer: command(ctx, "go", "version")}
 	if m.nproc == "" {
-		m.nproc = itoa(runtime.NumCPU())
+		m.nproc = strconv.Itoa(runtime.NumCPU())
 	}
 	m.memory = command(ctx, "free", "-h")
 	if b, err := os.ReadFile("/proc/loadavg"); err == nil {

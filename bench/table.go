@@ -81,5 +81,3 @@ func ms(d time.Duration) string {
 func mb(n int64) string {
 	return strconv.FormatFloat(float64(n)/(1<<20), 'f', 1, 64) + " MiB"
 }
-
-func itoa(n int) string { return strconv.Itoa(n) }

@@ -3,6 +3,7 @@ package deploy
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"os"
 	"regexp"
 	"slices"
@@ -457,7 +458,7 @@ func TestTemplate(t *testing.T) {
 					}
 				}
 			}
-			if !mapsEqual(got, want[id]) {
+			if !maps.Equal(got, want[id]) {
 				t.Errorf("%s grants %v, want exactly %v", id, got, want[id])
 			}
 		}
@@ -586,18 +587,6 @@ func deref(p *int) any {
 		return nil
 	}
 	return *p
-}
-
-func mapsEqual(a, b map[string]string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for k, v := range a {
-		if w, ok := b[k]; !ok || w != v {
-			return false
-		}
-	}
-	return true
 }
 
 // checkStatement reports a statement that is not a plain Allow on named

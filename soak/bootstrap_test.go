@@ -46,7 +46,7 @@ func bootstrapRecords(t *testing.T) int {
 // and JSON answers. SQS is simulated as in TestFaultSoak, with one poller:
 // the emulator serves one invoke at a time, as one execution environment.
 //
-// Two things differ from TestFaultSoak. The 429s carry no Retry-After: the
+// Three things differ from TestFaultSoak. The 429s carry no Retry-After: the
 // client honours it, the emulator rounds it up to a whole second, and the
 // function's deadline is seconds away, so each 429 would cost a second.
 // And no answers are lost after TalkJS handled a send: that trick wraps the
