@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/talkjs-bridge/talkjs-bridge/handler/webhook"
 	"github.com/talkjs-bridge/talkjs-bridge/mapping"
 	"github.com/talkjs-bridge/talkjs-bridge/mapping/verify"
 )
@@ -76,43 +77,33 @@ func ResignEvent(event []byte, routes *mapping.Config, secrets map[string]string
 	if !hasBody || !hasHeaders {
 		return event, nil
 	}
-	var gw struct {
-		Body            string              `json:"body"`
-		IsBase64Encoded bool                `json:"isBase64Encoded"`
-		Headers         map[string]string   `json:"headers"`
-		MultiValue      map[string][]string `json:"multiValueHeaders"`
-		PathParameters  map[string]string   `json:"pathParameters"`
-		Path            string              `json:"path"`
-		RawPath         string              `json:"rawPath"`
+	// What the webhook function reads of the event, read the same way.
+	in, err := webhook.ParseEvent(event)
+	if errors.Is(err, webhook.ErrUnknownEvent) {
+		return event, nil
 	}
-	if err := json.Unmarshal(event, &gw); err != nil {
-		return nil, fmt.Errorf("not an API Gateway event: %w", err)
+	if err != nil {
+		return nil, err
 	}
-	route := gw.PathParameters["route"]
-	if route == "" {
-		route = routeFromPath(gw.Path + gw.RawPath)
-	}
+	route := in.Route
 	vc, ok := routes.VerifyConfig(route)
 	if !ok || !signsTimestamp(vc) {
 		return event, nil
 	}
-	body := []byte(gw.Body)
-	if gw.IsBase64Encoded {
-		var err error
-		if body, err = base64.StdEncoding.DecodeString(gw.Body); err != nil {
+	body := []byte(in.Body)
+	if in.IsBase64Encoded {
+		if body, err = base64.StdEncoding.DecodeString(in.Body); err != nil {
 			return nil, fmt.Errorf("body: isBase64Encoded is true but it does not decode: %w", err)
 		}
 	}
-	h := make(http.Header)
-	for k, vs := range gw.MultiValue {
-		for _, v := range vs {
-			h.Add(k, v)
-		}
+	h := in.Header
+	// The header maps to rewrite, in the event's own spelling.
+	var gw struct {
+		Headers    map[string]string   `json:"headers"`
+		MultiValue map[string][]string `json:"multiValueHeaders"`
 	}
-	for k, v := range gw.Headers {
-		if len(h.Values(k)) == 0 {
-			h.Set(k, v)
-		}
+	if err := json.Unmarshal(event, &gw); err != nil {
+		return nil, fmt.Errorf("not an API Gateway event: %w", err)
 	}
 
 	secret, err := genuineSecret(vc, secrets, h, body)
@@ -214,14 +205,4 @@ func setMultiHeader(h map[string][]string, name string, values []string) map[str
 	}
 	h[name] = values
 	return h
-}
-
-// routeFromPath takes {route} out of a path ending in /webhooks/{route}.
-func routeFromPath(path string) string {
-	path = strings.TrimSuffix(path, "/")
-	i := strings.LastIndex(path, "/webhooks/")
-	if i < 0 {
-		return ""
-	}
-	return path[i+len("/webhooks/"):]
 }

@@ -15,11 +15,80 @@ import (
 // or function URL event; Lambda reports it as a function error.
 var ErrUnknownEvent = errors.New("webhook: event is not an API Gateway REST (v1), HTTP API (v2) or function URL event")
 
-// probe holds the fields that tell the three event shapes apart.
-type probe struct {
-	Version    string `json:"version"`
-	HTTPMethod string `json:"httpMethod"`
-	RawPath    string `json:"rawPath"`
+// gatewayEvent holds what the webhook reads of the three event shapes, so
+// an event is decoded once, into only these fields.
+type gatewayEvent struct {
+	Version           string              `json:"version"`
+	RawPath           string              `json:"rawPath"`
+	Path              string              `json:"path"`
+	HTTPMethod        string              `json:"httpMethod"`
+	Headers           map[string]string   `json:"headers"`
+	MultiValueHeaders map[string][]string `json:"multiValueHeaders"`
+	PathParameters    map[string]string   `json:"pathParameters"`
+	Body              string              `json:"body"`
+	IsBase64Encoded   bool                `json:"isBase64Encoded"`
+	RequestContext    struct {
+		HTTP struct {
+			Method string `json:"method"`
+		} `json:"http"`
+	} `json:"requestContext"`
+}
+
+// Event is an inbound webhook as an API Gateway REST API (v1), HTTP API
+// (v2) or function URL event carries it.
+type Event struct {
+	// V2 is set for HTTP API and function URL events, which share an answer
+	// shape; REST API events are answered in the v1 shape.
+	V2     bool
+	Method string
+	// Route is {route} of /webhooks/{route}, from the path parameters or
+	// the path; "" when the path names none.
+	Route  string
+	Header http.Header
+	// Body is as the event holds it: base64 when IsBase64Encoded.
+	Body            string
+	IsBase64Encoded bool
+}
+
+// ParseEvent reads an API Gateway or function URL event: v1's
+// multiValueHeaders win over its headers, as API Gateway fills both. An
+// event of another shape is an ErrUnknownEvent. It is a pure function.
+func ParseEvent(raw []byte) (Event, error) {
+	var ev gatewayEvent
+	if err := json.Unmarshal(raw, &ev); err != nil {
+		return Event{}, fmt.Errorf("%w: %v", ErrUnknownEvent, err)
+	}
+	out := Event{Body: ev.Body, IsBase64Encoded: ev.IsBase64Encoded, Route: ev.PathParameters["route"]}
+	switch {
+	case ev.Version == "2.0" || ev.RawPath != "":
+		out.V2, out.Method = true, ev.RequestContext.HTTP.Method
+		out.Header = make(http.Header, len(ev.Headers))
+		for k, v := range ev.Headers {
+			out.Header.Set(k, v)
+		}
+		if out.Route == "" {
+			out.Route = routeFromPath(ev.RawPath)
+		}
+	case ev.HTTPMethod != "":
+		out.Method = ev.HTTPMethod
+		out.Header = make(http.Header, len(ev.Headers))
+		for k, vs := range ev.MultiValueHeaders {
+			for _, v := range vs {
+				out.Header.Add(k, v)
+			}
+		}
+		for k, v := range ev.Headers {
+			if len(out.Header.Values(k)) == 0 {
+				out.Header.Set(k, v)
+			}
+		}
+		if out.Route == "" {
+			out.Route = routeFromPath(ev.Path)
+		}
+	default:
+		return Event{}, ErrUnknownEvent
+	}
+	return out, nil
 }
 
 // Handle is the Lambda entry point. It answers in the shape of the event it
@@ -27,58 +96,15 @@ type probe struct {
 // function URLs (they share it). Refusals are answers, not errors, so that
 // API Gateway passes their status on to the sender.
 func (s *Server) Handle(ctx context.Context, raw json.RawMessage) (json.RawMessage, error) {
-	var p probe
-	if err := json.Unmarshal(raw, &p); err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrUnknownEvent, err)
+	ev, err := ParseEvent(raw)
+	if err != nil {
+		return nil, err
 	}
-	switch {
-	case p.Version == "2.0" || p.RawPath != "":
-		var ev events.APIGatewayV2HTTPRequest
-		if err := json.Unmarshal(raw, &ev); err != nil {
-			return nil, fmt.Errorf("%w: %v", ErrUnknownEvent, err)
-		}
-		return json.Marshal(s.v2(ctx, ev))
-	case p.HTTPMethod != "":
-		var ev events.APIGatewayProxyRequest
-		if err := json.Unmarshal(raw, &ev); err != nil {
-			return nil, fmt.Errorf("%w: %v", ErrUnknownEvent, err)
-		}
-		return json.Marshal(s.v1(ctx, ev))
+	resp := s.serveEvent(ctx, ev.Method, ev.Route, ev.Header, ev.Body, ev.IsBase64Encoded)
+	if ev.V2 {
+		return json.Marshal(events.APIGatewayV2HTTPResponse{StatusCode: resp.Status, Headers: flatten(resp.Header), Body: string(resp.Body)})
 	}
-	return nil, ErrUnknownEvent
-}
-
-func (s *Server) v1(ctx context.Context, ev events.APIGatewayProxyRequest) events.APIGatewayProxyResponse {
-	h := make(http.Header)
-	for k, vs := range ev.MultiValueHeaders {
-		for _, v := range vs {
-			h.Add(k, v)
-		}
-	}
-	for k, v := range ev.Headers {
-		if len(h.Values(k)) == 0 {
-			h.Set(k, v)
-		}
-	}
-	route := ev.PathParameters["route"]
-	if route == "" {
-		route = routeFromPath(ev.Path)
-	}
-	resp := s.serveEvent(ctx, ev.HTTPMethod, route, h, ev.Body, ev.IsBase64Encoded)
-	return events.APIGatewayProxyResponse{StatusCode: resp.Status, Headers: flatten(resp.Header), Body: string(resp.Body)}
-}
-
-func (s *Server) v2(ctx context.Context, ev events.APIGatewayV2HTTPRequest) events.APIGatewayV2HTTPResponse {
-	h := make(http.Header, len(ev.Headers))
-	for k, v := range ev.Headers {
-		h.Set(k, v)
-	}
-	route := ev.PathParameters["route"]
-	if route == "" {
-		route = routeFromPath(ev.RawPath)
-	}
-	resp := s.serveEvent(ctx, ev.RequestContext.HTTP.Method, route, h, ev.Body, ev.IsBase64Encoded)
-	return events.APIGatewayV2HTTPResponse{StatusCode: resp.Status, Headers: flatten(resp.Header), Body: string(resp.Body)}
+	return json.Marshal(events.APIGatewayProxyResponse{StatusCode: resp.Status, Headers: flatten(resp.Header), Body: string(resp.Body)})
 }
 
 func (s *Server) serveEvent(ctx context.Context, method, route string, h http.Header, body string, b64 bool) Response {
