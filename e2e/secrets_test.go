@@ -6,6 +6,8 @@ import (
 
 	"github.com/talkjs-bridge/talkjs-bridge/awstest"
 	"github.com/talkjs-bridge/talkjs-bridge/localrun"
+
+	"github.com/talkjs-bridge/talkjs-bridge/demo"
 )
 
 // TestSecretFetchedOnce starts a stack of its own, so the local Secrets
@@ -55,8 +57,8 @@ func TestSecretFetchedOnce(t *testing.T) {
 		t.Errorf("unsigned AWS requests: %q", u)
 	}
 
-	secrets := []string{localrun.DemoSecretKey}
-	for _, v := range localrun.DemoWebhookSecrets {
+	secrets := []string{demo.SecretKey}
+	for _, v := range demo.WebhookSecrets() {
 		secrets = append(secrets, v)
 	}
 	for _, fn := range []string{localrun.Webhook, localrun.Queue} {

@@ -13,6 +13,8 @@ import (
 	"github.com/talkjs-bridge/talkjs-bridge/localrun"
 	"github.com/talkjs-bridge/talkjs-bridge/mapping/verify"
 	"github.com/talkjs-bridge/talkjs-bridge/talkjs/talkjstest"
+
+	"github.com/talkjs-bridge/talkjs-bridge/demo"
 )
 
 // TestWebhookStatuses checks the status table of DESIGN.md through the real
@@ -80,7 +82,7 @@ func githubEvent(t *testing.T, event, method, body string) []byte {
 	if err := json.Unmarshal(loadEvent(t, "webhook-github-issue-rest.json"), &ev); err != nil {
 		t.Fatal(err)
 	}
-	h, err := verify.Sign(verify.Config{Preset: verify.PresetGitHub, Secrets: []string{"github"}}, []byte(localrun.DemoWebhookSecrets["github"]), "", time.Now(), []byte(body))
+	h, err := verify.Sign(verify.Config{Preset: verify.PresetGitHub, Secrets: []string{"github"}}, []byte(demo.WebhookSecrets()["github"]), "", time.Now(), []byte(body))
 	if err != nil {
 		t.Fatal(err)
 	}

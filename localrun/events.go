@@ -15,6 +15,8 @@ import (
 	"github.com/talkjs-bridge/talkjs-bridge/handler/webhook"
 	"github.com/talkjs-bridge/talkjs-bridge/mapping"
 	"github.com/talkjs-bridge/talkjs-bridge/mapping/verify"
+
+	"github.com/talkjs-bridge/talkjs-bridge/demo"
 )
 
 // FunctionFor names the function an events/ file is for, from its name:
@@ -32,7 +34,7 @@ func FunctionFor(eventFile string) string {
 
 // LoadEvent reads an event file (e.g. events/webhook-stripe.json) and
 // re-signs it the way its sender would at delivery time: see ResignEvent,
-// which it calls with the default routes file, DemoWebhookSecrets and the
+// which it calls with the default routes file, demo.WebhookSecrets() and the
 // current time. It has no side effects.
 func LoadEvent(path string) ([]byte, error) {
 	raw, err := os.ReadFile(path)
@@ -43,7 +45,7 @@ func LoadEvent(path string) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("localrun: default routes: %w", err)
 	}
-	out, err := ResignEvent(raw, routes, DemoWebhookSecrets, time.Now())
+	out, err := ResignEvent(raw, routes, demo.WebhookSecrets(), time.Now())
 	if err != nil {
 		return nil, fmt.Errorf("localrun: %s: %w", path, err)
 	}

@@ -15,6 +15,8 @@ import (
 
 	"github.com/talkjs-bridge/talkjs-bridge/mapping"
 	"github.com/talkjs-bridge/talkjs-bridge/mapping/verify"
+
+	"github.com/talkjs-bridge/talkjs-bridge/demo"
 )
 
 // gwEvent is the part of an API Gateway event the tests read.
@@ -120,16 +122,16 @@ func TestResignEvent(t *testing.T) {
 		unchanged bool
 		wantErr   string
 	}{
-		{name: "stale Stripe event", event: read("webhook-stripe.json"), secrets: DemoWebhookSecrets, resigned: true, check: stripe, secret: DemoWebhookSecrets["stripe"]},
-		{name: "Standard Webhooks via HTTP API, base64 body", event: standardWebhooksEvent(t, committed, DemoWebhookSecrets["generic"]), secrets: DemoWebhookSecrets, resigned: true, check: generic, secret: DemoWebhookSecrets["generic"]},
+		{name: "stale Stripe event", event: read("webhook-stripe.json"), secrets: demo.WebhookSecrets(), resigned: true, check: stripe, secret: demo.WebhookSecrets()["stripe"]},
+		{name: "Standard Webhooks via HTTP API, base64 body", event: standardWebhooksEvent(t, committed, demo.WebhookSecrets()["generic"]), secrets: demo.WebhookSecrets(), resigned: true, check: generic, secret: demo.WebhookSecrets()["generic"]},
 		{name: "Stripe event not signed with our secret stays bad", event: read("webhook-stripe.json"), secrets: wrongSecrets, unchanged: true},
-		{name: "GitHub signs no timestamp", event: read("webhook-github-issue-rest.json"), secrets: DemoWebhookSecrets, unchanged: true},
-		{name: "bad GitHub signature", event: read("webhook-bad-signature.json"), secrets: DemoWebhookSecrets, unchanged: true},
-		{name: "bearer token", event: read("webhook-alertmanager.json"), secrets: DemoWebhookSecrets, unchanged: true},
-		{name: "unknown route", event: read("webhook-unknown-route.json"), secrets: DemoWebhookSecrets, unchanged: true},
-		{name: "SQS batch", event: read("queue-commands.json"), secrets: DemoWebhookSecrets, unchanged: true},
-		{name: "schedule input", event: read("schedule-inline.json"), secrets: DemoWebhookSecrets, unchanged: true},
-		{name: "not JSON", event: []byte("hello"), secrets: DemoWebhookSecrets, unchanged: true},
+		{name: "GitHub signs no timestamp", event: read("webhook-github-issue-rest.json"), secrets: demo.WebhookSecrets(), unchanged: true},
+		{name: "bad GitHub signature", event: read("webhook-bad-signature.json"), secrets: demo.WebhookSecrets(), unchanged: true},
+		{name: "bearer token", event: read("webhook-alertmanager.json"), secrets: demo.WebhookSecrets(), unchanged: true},
+		{name: "unknown route", event: read("webhook-unknown-route.json"), secrets: demo.WebhookSecrets(), unchanged: true},
+		{name: "SQS batch", event: read("queue-commands.json"), secrets: demo.WebhookSecrets(), unchanged: true},
+		{name: "schedule input", event: read("schedule-inline.json"), secrets: demo.WebhookSecrets(), unchanged: true},
+		{name: "not JSON", event: []byte("hello"), secrets: demo.WebhookSecrets(), unchanged: true},
 		{name: "no secret to sign with", event: read("webhook-stripe.json"), secrets: map[string]string{"github": "x"}, wantErr: `no webhook secret for stripe`},
 	}
 	for _, tt := range tests {
@@ -189,7 +191,7 @@ func TestLoadEvent(t *testing.T) {
 		t.Fatal(err)
 	}
 	c := verify.Config{Preset: verify.PresetStripe, Secrets: []string{"stripe"}}
-	if err := verifies(t, decodeEvent(t, b), c, DemoWebhookSecrets["stripe"], time.Now()); err != nil {
+	if err := verifies(t, decodeEvent(t, b), c, demo.WebhookSecrets()["stripe"], time.Now()); err != nil {
 		t.Errorf("loaded Stripe event does not verify now: %v", err)
 	}
 	if _, err := LoadEvent(filepath.Join("..", "events", "no-such-event.json")); err == nil || !strings.Contains(err.Error(), "no-such-event.json") {

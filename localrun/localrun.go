@@ -33,16 +33,6 @@ const (
 // Functions lists every function in the order Start starts them.
 var Functions = []string{Webhook, Queue, Schedule}
 
-// The demo app. They are public on purpose and only ever reach the emulator.
-const (
-	DemoAppID     = demo.AppID
-	DemoSecretKey = demo.SecretKey
-)
-
-// DemoWebhookSecrets are the webhook secrets the files in events/ are signed
-// with (package demo).
-var DemoWebhookSecrets = demo.WebhookSecrets()
-
 // SecretName is the name of the Secrets Manager secret Start creates.
 const SecretName = "talkjs-bridge/local"
 
@@ -50,20 +40,17 @@ const SecretName = "talkjs-bridge/local"
 // given (REJECTS_QUEUE_URL).
 const RejectsQueueName = "talkjs-bridge-rejects"
 
-// RealTalkJSURL is the TalkJS API used when Options.RealTalkJS is set.
-const RealTalkJSURL = talkjs.DefaultBaseURL
-
 // Options configures Start. The zero value runs all three functions against
 // the emulator with the demo app and secrets, building into a temporary
 // directory.
 type Options struct {
-	// AppID and SecretKey are the TalkJS app and key; empty means DemoAppID
-	// and DemoSecretKey. With RealTalkJS both are required.
+	// AppID and SecretKey are the TalkJS app and key; empty means demo.AppID
+	// and demo.SecretKey. With RealTalkJS both are required.
 	AppID, SecretKey string
 	// WebhookSecrets become the secret's webhookSecrets object; nil means
-	// DemoWebhookSecrets.
+	// demo.WebhookSecrets().
 	WebhookSecrets map[string]string
-	// RealTalkJS sends to RealTalkJSURL with AppID and SecretKey instead of
+	// RealTalkJS sends to talkjs.DefaultBaseURL with AppID and SecretKey instead of
 	// starting the emulator. Stack.TalkJS is then nil.
 	RealTalkJS bool
 	// Functions to start; nil means Functions (all three).
@@ -107,6 +94,7 @@ type Stack struct {
 	// BuildDir holds <function>/bootstrap.
 	BuildDir string
 
+	key       string // the TalkJS key the functions use
 	talkjsSrv *httptest.Server
 	awsSrv    *httptest.Server
 	functions map[string]*rietest.Function
@@ -135,10 +123,10 @@ func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
 		}
 	} else {
 		if appID == "" {
-			appID = DemoAppID
+			appID = demo.AppID
 		}
 		if key == "" {
-			key = DemoSecretKey
+			key = demo.SecretKey
 		}
 	}
 	if !talkjs.IsSecretKey(key) {
@@ -146,10 +134,10 @@ func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
 	}
 	hooks := opts.WebhookSecrets
 	if hooks == nil {
-		hooks = DemoWebhookSecrets
+		hooks = demo.WebhookSecrets()
 	}
 
-	s := &Stack{AppID: appID, BuildDir: opts.BuildDir, functions: make(map[string]*rietest.Function)}
+	s := &Stack{AppID: appID, key: key, BuildDir: opts.BuildDir, functions: make(map[string]*rietest.Function)}
 	defer func() {
 		if err != nil {
 			_ = s.Close()
@@ -170,7 +158,7 @@ func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
 	}
 
 	if opts.RealTalkJS {
-		s.TalkJSURL = RealTalkJSURL
+		s.TalkJSURL = talkjs.DefaultBaseURL
 	} else {
 		s.talkjsSrv, s.TalkJS = talkjstest.NewServer(appID, key)
 		s.TalkJSURL = s.talkjsSrv.URL
@@ -223,6 +211,12 @@ func (s *Stack) env(fn string, extra []string) []string {
 		env = append(env, "REJECTS_QUEUE_URL="+s.RejectsQueueURL)
 	}
 	return append(env, extra...)
+}
+
+// Client returns a TalkJS client for the app and key the functions use, to
+// look at what they sent.
+func (s *Stack) Client() (*talkjs.Client, error) {
+	return talkjs.NewClient(s.AppID, talkjs.StaticKey(s.key), talkjs.WithBaseURL(s.TalkJSURL))
 }
 
 // Reset empties the emulator (users, conversations, messages, faults,

@@ -10,6 +10,8 @@ import (
 	"github.com/talkjs-bridge/talkjs-bridge/talkjs/talkjstest"
 
 	"github.com/talkjs-bridge/talkjs-bridge/security"
+
+	"github.com/talkjs-bridge/talkjs-bridge/demo"
 )
 
 func TestStartRefusesBadOptions(t *testing.T) {
@@ -86,7 +88,7 @@ func TestStart(t *testing.T) {
 	if !strings.Contains(logs.String(), "schedule | ") {
 		t.Errorf("logs lack the function prefix:\n%s", logs.String())
 	}
-	if strings.Contains(logs.String(), DemoSecretKey) {
+	if strings.Contains(logs.String(), demo.SecretKey) {
 		t.Error("logs show the secret key")
 	}
 }

@@ -97,11 +97,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	fmt.Fprintf(stdout, "Ready in %s: webhook, queue and schedule functions, sending to %s.\n", time.Since(start).Round(100*time.Millisecond), target)
 
-	key := opts.SecretKey
-	if key == "" {
-		key = localrun.DemoSecretKey
-	}
-	client, err := talkjs.NewClient(stack.AppID, talkjs.StaticKey(key), talkjs.WithBaseURL(stack.TalkJSURL))
+	client, err := stack.Client()
 	if err != nil {
 		fmt.Fprintf(stderr, "demo: %v\n", err)
 		return 1
