@@ -35,14 +35,14 @@ type Recorder struct {
 	now       func() time.Time
 
 	mu      sync.Mutex
-	counts  map[string]int
+	counts  counts
 	latency []float64
 }
 
 // New returns an empty Recorder for namespace (BRIDGE_METRICS_NAMESPACE) and
 // function (lambdacontext.FunctionName).
 func New(namespace, function string) *Recorder {
-	return &Recorder{namespace: namespace, function: function, now: time.Now, counts: map[string]int{}}
+	return &Recorder{namespace: namespace, function: function, now: time.Now}
 }
 
 type ctxKey struct{}
@@ -58,23 +58,34 @@ func FromContext(ctx context.Context) *Recorder {
 	return r
 }
 
-func (r *Recorder) add(name string, n int) {
+// counts are the counters of one invocation, indexed by counter.
+type counts [3]int
+
+type counter int
+
+const (
+	sentCounter counter = iota
+	retriedCounter
+	rejectedCounter
+)
+
+func (r *Recorder) add(c counter, n int) {
 	if r == nil || n <= 0 {
 		return
 	}
 	r.mu.Lock()
-	r.counts[name] += n
+	r.counts[c] += n
 	r.mu.Unlock()
 }
 
 // Sent counts n messages TalkJS accepted.
-func (r *Recorder) Sent(n int) { r.add(Sent, n) }
+func (r *Recorder) Sent(n int) { r.add(sentCounter, n) }
 
 // Retried counts n TalkJS attempts that were followed by a retry.
-func (r *Recorder) Retried(n int) { r.add(Retried, n) }
+func (r *Recorder) Retried(n int) { r.add(retriedCounter, n) }
 
 // Rejected counts n records or events that can never be delivered.
-func (r *Recorder) Rejected(n int) { r.add(Rejected, n) }
+func (r *Recorder) Rejected(n int) { r.add(rejectedCounter, n) }
 
 // Latency records the duration of one TalkJS HTTP attempt.
 func (r *Recorder) Latency(d time.Duration) {
@@ -146,8 +157,8 @@ func (r *Recorder) Flush(w io.Writer) error {
 		return nil
 	}
 	r.mu.Lock()
-	counts, latency := r.counts, r.latency
-	r.counts, r.latency = map[string]int{}, nil
+	c, latency := r.counts, r.latency
+	r.counts, r.latency = counts{}, nil
 	ts := r.now().UnixMilli()
 	r.mu.Unlock()
 
@@ -159,7 +170,7 @@ func (r *Recorder) Flush(w io.Writer) error {
 		line := emfLine{Function: r.function}
 		defs := latencyDefs
 		if first {
-			sent, retried, rejected := counts[Sent], counts[Retried], counts[Rejected]
+			sent, retried, rejected := c[sentCounter], c[retriedCounter], c[rejectedCounter]
 			line.Sent, line.Retried, line.Rejected = &sent, &retried, &rejected
 			defs = countDefs
 			if len(latency) > 0 {
