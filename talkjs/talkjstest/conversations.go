@@ -112,9 +112,7 @@ func (e *Emulator) putConversation(id string, body []byte) (int, any) {
 	if exists {
 		c = old.Conversation
 	}
-	c.WelcomeMessages = slices.Clone(c.WelcomeMessages)
-	c.Custom = maps.Clone(c.Custom)
-	c.Participants = maps.Clone(c.Participants)
+	c = c.clone()
 	if c.Participants == nil {
 		c.Participants = map[string]Participant{}
 	}
@@ -374,12 +372,18 @@ func (e *Emulator) Conversations() []Conversation {
 	all := slices.SortedFunc(maps.Values(e.convs), func(a, b *convRec) int { return cmp.Compare(a.seq, b.seq) })
 	out := make([]Conversation, len(all))
 	for i, c := range all {
-		out[i] = c.Conversation
-		out[i].WelcomeMessages = slices.Clone(c.WelcomeMessages)
-		out[i].Custom = maps.Clone(c.Custom)
-		out[i].Participants = maps.Clone(c.Participants)
+		out[i] = c.clone()
 	}
 	return out
+}
+
+// clone copies c's lists and maps, so a copy handed out or taken in shares
+// nothing with the stored one.
+func (c Conversation) clone() Conversation {
+	c.WelcomeMessages = slices.Clone(c.WelcomeMessages)
+	c.Custom = maps.Clone(c.Custom)
+	c.Participants = maps.Clone(c.Participants)
+	return c
 }
 
 // Conversation returns one stored conversation.
@@ -390,11 +394,7 @@ func (e *Emulator) Conversation(id string) (Conversation, bool) {
 	if !ok {
 		return Conversation{}, false
 	}
-	out := c.Conversation
-	out.WelcomeMessages = slices.Clone(c.WelcomeMessages)
-	out.Custom = maps.Clone(c.Custom)
-	out.Participants = maps.Clone(c.Participants)
-	return out, true
+	return c.clone(), true
 }
 
 // PutConversation stores c, replacing the fields of any conversation with the
@@ -403,8 +403,7 @@ func (e *Emulator) Conversation(id string) (Conversation, bool) {
 func (e *Emulator) PutConversation(c Conversation) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	c.WelcomeMessages, c.Custom = slices.Clone(c.WelcomeMessages), maps.Clone(c.Custom)
-	c.Participants = maps.Clone(c.Participants)
+	c = c.clone()
 	if c.Participants == nil {
 		c.Participants = map[string]Participant{}
 	}

@@ -65,9 +65,7 @@ func applyUser(u User, raw []byte, creating bool) (User, error) {
 	if err != nil {
 		return u, err
 	}
-	u.Email = slices.Clone(u.Email)
-	u.Phone = slices.Clone(u.Phone)
-	u.Custom = maps.Clone(u.Custom)
+	u = u.clone()
 	for k, v := range m {
 		var err error
 		switch k {
@@ -234,12 +232,16 @@ func (e *Emulator) Users() []User {
 	all := slices.SortedFunc(maps.Values(e.users), func(a, b *userRec) int { return cmp.Compare(a.seq, b.seq) })
 	out := make([]User, len(all))
 	for i, u := range all {
-		out[i] = u.User
-		out[i].Email = slices.Clone(u.Email)
-		out[i].Phone = slices.Clone(u.Phone)
-		out[i].Custom = maps.Clone(u.Custom)
+		out[i] = u.clone()
 	}
 	return out
+}
+
+// clone copies u's lists and map, so a copy handed out or taken in shares
+// nothing with the stored one.
+func (u User) clone() User {
+	u.Email, u.Phone, u.Custom = slices.Clone(u.Email), slices.Clone(u.Phone), maps.Clone(u.Custom)
+	return u
 }
 
 // PutUser stores u as if it had been synchronized, replacing any user with the
@@ -247,7 +249,7 @@ func (e *Emulator) Users() []User {
 func (e *Emulator) PutUser(u User) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	u.Email, u.Phone, u.Custom = slices.Clone(u.Email), slices.Clone(u.Phone), maps.Clone(u.Custom)
+	u = u.clone()
 	if old, ok := e.users[u.ID]; ok {
 		if u.CreatedAt == 0 {
 			u.CreatedAt = old.CreatedAt
