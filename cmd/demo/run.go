@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -257,43 +258,50 @@ func (d *demo) printLogs(fn, reqID string) {
 	}
 }
 
-// snapshot is the message ids per conversation, to print what an event added.
+// snapshot reads the messages per conversation, to print what an event added.
 // Against a real TalkJS app, which may hold thousands of conversations, it
 // looks at the most recent ones only: the demo's events touch a handful.
-func (d *demo) snapshot() map[string]map[string]bool {
+func (d *demo) snapshot() snapshot {
 	const maxConversations, maxMessages = 200, 100
-	snap := make(map[string]map[string]bool)
+	snap := make(snapshot)
 	for conv, err := range d.client.ListConversations(d.ctx, talkjs.ListOptions{Limit: 100}) {
 		if err != nil || len(snap) == maxConversations {
 			break
 		}
-		ids := make(map[string]bool)
+		cs := convSnap{subject: conv.Subject, ids: make(map[string]bool)}
 		for m, err := range d.client.ListMessages(d.ctx, conv.ID, talkjs.ListOptions{Limit: maxMessages}) {
-			if err != nil || len(ids) == maxMessages {
+			if err != nil || len(cs.msgs) == maxMessages {
 				break
 			}
-			ids[m.ID] = true
+			cs.msgs = append(cs.msgs, m)
+			cs.ids[m.ID] = true
 		}
-		snap[conv.ID] = ids
+		snap[conv.ID] = cs
 	}
 	return snap
 }
 
-// printChanges prints the messages added since before, and reports whether
-// there were any.
-func (d *demo) printChanges(before map[string]map[string]bool) bool {
+// snapshot is what TalkJS holds, by conversation id, as far as the demo
+// reads it.
+type snapshot map[string]convSnap
+
+type convSnap struct {
+	subject string
+	msgs    []talkjs.Message // newest first, as TalkJS lists them
+	ids     map[string]bool
+}
+
+// printChanges takes a new snapshot and prints the messages it holds that
+// before did not, reporting whether there were any.
+func (d *demo) printChanges(before snapshot) bool {
 	after := d.snapshot()
-	convs := make([]string, 0, len(after))
-	for id := range after {
-		convs = append(convs, id)
-	}
-	slices.Sort(convs)
+	convs := slices.Sorted(maps.Keys(after))
 	printed := false
 	for _, id := range convs {
 		var added []talkjs.Message
 		// Newest first: the new messages come before the first known one.
-		for m, err := range d.client.ListMessages(d.ctx, id, talkjs.ListOptions{Limit: 100}) {
-			if err != nil || before[id][m.ID] || len(added) == 100 {
+		for _, m := range after[id].msgs {
+			if before[id].ids[m.ID] {
 				break
 			}
 			added = append(added, m)
@@ -301,8 +309,7 @@ func (d *demo) printChanges(before map[string]map[string]bool) bool {
 		if len(added) == 0 {
 			continue
 		}
-		conv, _ := d.client.GetConversation(d.ctx, id)
-		d.printf("   TalkJS: conversation %s %q now also holds:\n", id, conv.Subject)
+		d.printf("   TalkJS: conversation %s %q now also holds:\n", id, after[id].subject)
 		slices.Reverse(added) // listings are newest first; a chat reads oldest first
 		for _, m := range added {
 			who := m.SenderID
