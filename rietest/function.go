@@ -16,7 +16,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"testing"
 	"time"
 )
 
@@ -468,24 +467,4 @@ func waitGone(pid int, timeout time.Duration) bool {
 		time.Sleep(5 * time.Millisecond)
 	}
 	return true
-}
-
-// StartT starts a Function for a test or benchmark, fails it if that does not
-// work, closes the Function when it ends and then, if it failed, logs
-// everything the emulator and the function printed.
-func StartT(t testing.TB, bootstrap string, opts Options) *Function {
-	t.Helper()
-	f, err := Start(t.Context(), bootstrap, opts)
-	if err != nil {
-		t.Fatalf("rietest: %v", err)
-	}
-	t.Cleanup(func() {
-		if err := f.Close(); err != nil {
-			t.Error(err)
-		}
-		if t.Failed() {
-			t.Logf("rietest: output of %s:\n%s", bootstrap, f.Logs())
-		}
-	})
-	return f
 }

@@ -68,7 +68,7 @@ func TestFunction(t *testing.T) {
 	bootstrap := helloBootstrap(t)
 	t.Setenv("RIETEST_HOST_ONLY", "leaked")
 	const timeout = 4 * time.Second
-	f := StartT(t, bootstrap, Options{
+	f := startT(t, bootstrap, Options{
 		Env:     []string{"RIETEST_GREETING=hello=from env", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE=256"},
 		Timeout: timeout,
 	})
@@ -165,7 +165,7 @@ func TestFunction(t *testing.T) {
 // TestRestart documents when the emulator starts a new bootstrap: after a
 // timeout and after the runtime exits, never after a handler error.
 func TestRestart(t *testing.T) {
-	f := StartT(t, helloBootstrap(t), Options{Timeout: time.Second})
+	f := startT(t, helloBootstrap(t), Options{Timeout: time.Second})
 	first := invokeHello(t, f, `{}`)
 
 	_, err := f.Invoke(t.Context(), []byte(`{"sleep":"10s"}`))
@@ -203,7 +203,7 @@ func TestParallelFunctions(t *testing.T) {
 	for _, name := range []string{"a", "b"} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			f := StartT(t, bootstrap, Options{Env: []string{"WHO=" + name}})
+			f := startT(t, bootstrap, Options{Env: []string{"WHO=" + name}})
 			for range 3 {
 				if got := invokeHello(t, f, `{"env":"WHO"}`); got.EnvValue != name {
 					t.Errorf("WHO = %q, want %q", got.EnvValue, name)
@@ -215,7 +215,7 @@ func TestParallelFunctions(t *testing.T) {
 
 func TestCloseBeforeInvoke(t *testing.T) {
 	var out bytes.Buffer
-	f := StartT(t, helloBootstrap(t), Options{Stdout: &out})
+	f := startT(t, helloBootstrap(t), Options{Stdout: &out})
 	pid := f.cmd.Process.Pid
 	if err := f.Close(); err != nil {
 		t.Fatalf("Close: %v", err)
@@ -230,7 +230,7 @@ func TestCloseBeforeInvoke(t *testing.T) {
 }
 
 func BenchmarkInvokeWarm(b *testing.B) {
-	f := StartT(b, helloBootstrap(b), Options{})
+	f := startT(b, helloBootstrap(b), Options{})
 	event := []byte(`{"echo":{"n":1}}`)
 	if _, err := f.Invoke(b.Context(), event); err != nil {
 		b.Fatal(err)
@@ -288,4 +288,24 @@ func TestBuildBadInput(t *testing.T) {
 			}
 		})
 	}
+}
+
+// startT starts a Function for a test or benchmark, fails it if that does not
+// work, closes the Function when it ends and then, if it failed, logs
+// everything the emulator and the function printed.
+func startT(t testing.TB, bootstrap string, opts Options) *Function {
+	t.Helper()
+	f, err := Start(t.Context(), bootstrap, opts)
+	if err != nil {
+		t.Fatalf("rietest: %v", err)
+	}
+	t.Cleanup(func() {
+		if err := f.Close(); err != nil {
+			t.Error(err)
+		}
+		if t.Failed() {
+			t.Logf("rietest: output of %s:\n%s", bootstrap, f.Logs())
+		}
+	})
+	return f
 }
