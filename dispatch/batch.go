@@ -107,11 +107,8 @@ func lanes(items []Item) [][]int {
 		owner[key] = i
 	}
 	for i, it := range items {
-		if it.Group != "" {
-			join("g\x00"+it.Group, i)
-		}
-		for _, s := range it.Sends {
-			join("c\x00"+s.ConversationID, i)
+		for _, k := range keysOf(it) {
+			join(k, i)
 		}
 	}
 	byRoot := make(map[int]int)
@@ -129,6 +126,9 @@ func lanes(items []Item) [][]int {
 	return out
 }
 
+// keysOf names what orders an item: its FIFO group and its conversations.
+// Items sharing a key go in one lane, and a failure holds back the later
+// items with any of its keys.
 func keysOf(it Item) []string {
 	var keys []string
 	if it.Group != "" {
