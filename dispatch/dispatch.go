@@ -50,7 +50,7 @@ type Sender struct {
 
 // NewSender returns a Sender for one invocation.
 func NewSender(c TalkJS) *Sender {
-	return &Sender{TalkJS: c, done: make(map[string]*pending)}
+	return &Sender{TalkJS: c}
 }
 
 // Deliver sends s: its users, its conversation, then its messages in calls of
