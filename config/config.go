@@ -173,7 +173,7 @@ func redactUser(u *url.URL) string {
 	return c.String()
 }
 
-// String describes the configuration for a start-up log line; the secret key
+// String describes the configuration, for printing it anywhere; the secret key
 // is shown only as set or unset.
 func (c Config) String() string {
 	key := "unset"

@@ -67,12 +67,12 @@ func From(ctx context.Context, getenv func(string) string, function string, out 
 	if name := getenv("AWS_LAMBDA_FUNCTION_NAME"); name != "" {
 		d.Function = name
 	}
-	var secrets func() []string
+	// The secrets to redact are known once the key source exists, below.
 	d.Logger = logging.New(out, cfg.LogLevel, func() []string {
-		if secrets == nil {
+		if d.Secrets == nil {
 			return nil
 		}
-		return secrets()
+		return d.Secrets.Secrets()
 	})
 	if err := tracing.Setup(d.Logger); err != nil {
 		return nil, fmt.Errorf("x-ray: %w", err)
@@ -100,7 +100,6 @@ func From(ctx context.Context, getenv func(string) string, function string, out 
 		}
 		d.Secrets = s
 	}
-	secrets = d.Secrets.Secrets
 
 	appID := cfg.AppID
 	if appID == "" {
