@@ -80,7 +80,7 @@ invoke:
 ## their floors, measured side by side in one run; prints the table and rewrites
 ## the generated block of BENCHMARKS.md (BENCHFLAGS=-warm-only for the quick rows)
 bench:
-	$(GO) run ./bench $(BENCHFLAGS)
+	$(GO) run ./cmd/bench $(BENCHFLAGS)
 
 ## fuzz: run each fuzz target for FUZZTIME (default 30s)
 FUZZTIME ?= 30s
@@ -92,7 +92,7 @@ fuzz:
 
 ## soak: the fault soak at full size (10,000 records; make test runs a smaller one)
 soak:
-	SOAK_RECORDS=10000 $(GO) test -run 'TestFaultSoak' -count=1 -v -timeout 30m ./soak/
+	SOAK_RECORDS=10000 $(GO) test -run 'TestFaultSoak' -count=1 -v -timeout 30m ./test/soak/
 
 ## deploy: sam build && sam deploy (needs the AWS SAM CLI)
 deploy:

@@ -8,10 +8,10 @@ import (
 )
 
 func BenchmarkWebhookGitHubIssue(b *testing.B) {
-	dir := filepath.Join("..", "..", "shared", "fixtures", "github", "issues", "opened.payload.json")
+	dir := filepath.Join("..", "testdata", "github", "issues", "opened.payload.json")
 	body, err := os.ReadFile(dir)
 	if err != nil {
-		b.Skip(err)
+		b.Fatal(err)
 	}
 	c := mustDefault(b)
 	h := http.Header{"X-Github-Event": {"issues"}, "X-Github-Delivery": {"d-1"}}

@@ -94,13 +94,14 @@ func signFor(t *testing.T, c *Config, routeName string, h http.Header, body []by
 	sign(t, vc.Preset, secret, h, body, testNow)
 }
 
-// fixturesDir finds ../shared/fixtures relative to this file, or skips.
+// fixturesDir is the repository's testdata folder, found relative to this
+// file; a missing folder fails the test, since the inputs ship with the code.
 func fixturesDir(t *testing.T) string {
 	t.Helper()
 	_, file, _, _ := runtime.Caller(0)
-	dir := filepath.Join(filepath.Dir(file), "..", "..", "shared", "fixtures")
+	dir := filepath.Join(filepath.Dir(file), "..", "testdata")
 	if _, err := os.Stat(dir); err != nil {
-		t.Skipf("fixtures not found at %s: %v", dir, err)
+		t.Fatalf("test inputs not found at %s: %v", dir, err)
 	}
 	return dir
 }

@@ -16,7 +16,7 @@ import (
 
 	"golang.org/x/time/rate"
 
-	"github.com/talkjs-bridge/talkjs-bridge/tlsroots"
+	"github.com/talkjs-bridge/talkjs-bridge/internal/tlsroots"
 )
 
 // Version is the client version sent in the User-Agent.

@@ -15,7 +15,7 @@ import (
 
 	"golang.org/x/time/rate"
 
-	"github.com/talkjs-bridge/talkjs-bridge/tlsroots"
+	"github.com/talkjs-bridge/talkjs-bridge/internal/tlsroots"
 )
 
 const testKey = "sk_test_SECRETvalue123"

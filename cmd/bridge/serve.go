@@ -15,10 +15,10 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/talkjs-bridge/talkjs-bridge/config"
-	"github.com/talkjs-bridge/talkjs-bridge/demo"
-	"github.com/talkjs-bridge/talkjs-bridge/devserver"
-	"github.com/talkjs-bridge/talkjs-bridge/setup"
+	"github.com/talkjs-bridge/talkjs-bridge/internal/config"
+	"github.com/talkjs-bridge/talkjs-bridge/internal/democreds"
+	"github.com/talkjs-bridge/talkjs-bridge/internal/devserver"
+	"github.com/talkjs-bridge/talkjs-bridge/internal/setup"
 )
 
 // serve runs the development server until interrupted.
@@ -38,7 +38,7 @@ func serve(args []string, stdout, stderr io.Writer) int {
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	// The demo secrets sign events/; BRIDGE_WEBHOOK_SECRET_<NAME> replaces
 	// one, e.g. to receive real GitHub deliveries through a tunnel.
-	secrets := demo.WebhookSecrets()
+	secrets := democreds.WebhookSecrets()
 	maps.Copy(secrets, setup.WebhookSecretsFromEnv(os.Getenv, routes))
 	opts := devserver.Options{Routes: routes, Logger: log, WebhookSecrets: secrets}
 	if os.Getenv(config.EnvAppID) != "" && os.Getenv(config.EnvSecretKey) != "" {

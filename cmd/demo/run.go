@@ -15,8 +15,8 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
-	"github.com/talkjs-bridge/talkjs-bridge/localrun"
-	"github.com/talkjs-bridge/talkjs-bridge/rietest"
+	"github.com/talkjs-bridge/talkjs-bridge/internal/localrun"
+	"github.com/talkjs-bridge/talkjs-bridge/internal/rietest"
 	"github.com/talkjs-bridge/talkjs-bridge/talkjs"
 	"github.com/talkjs-bridge/talkjs-bridge/talkjs/talkjstest"
 )

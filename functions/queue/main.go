@@ -10,8 +10,8 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
-	"github.com/talkjs-bridge/talkjs-bridge/handler/queue"
-	"github.com/talkjs-bridge/talkjs-bridge/setup"
+	"github.com/talkjs-bridge/talkjs-bridge/internal/handler/queue"
+	"github.com/talkjs-bridge/talkjs-bridge/internal/setup"
 )
 
 func main() {

@@ -9,8 +9,8 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambda"
 
-	"github.com/talkjs-bridge/talkjs-bridge/handler/schedule"
-	"github.com/talkjs-bridge/talkjs-bridge/setup"
+	"github.com/talkjs-bridge/talkjs-bridge/internal/handler/schedule"
+	"github.com/talkjs-bridge/talkjs-bridge/internal/setup"
 )
 
 const concurrency = 8

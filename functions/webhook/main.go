@@ -9,8 +9,8 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambda"
 
-	"github.com/talkjs-bridge/talkjs-bridge/handler/webhook"
-	"github.com/talkjs-bridge/talkjs-bridge/setup"
+	"github.com/talkjs-bridge/talkjs-bridge/internal/handler/webhook"
+	"github.com/talkjs-bridge/talkjs-bridge/internal/setup"
 )
 
 func main() {

@@ -1,0 +1,24 @@
+// Package democreds holds the credentials of the local demo: the TalkJS app and
+// key the embedded emulator accepts, and the webhook secrets the files in
+// events/ are signed with. They are public on purpose and only ever reach
+// processes on this machine; never use them for a real endpoint.
+package democreds
+
+// AppID and SecretKey are the embedded TalkJS emulator's app and key.
+const (
+	AppID     = "tDemoBridge"
+	SecretKey = "sk_test_demo_bridge_local_only"
+)
+
+// WebhookSecrets are the demo webhook secrets by the names the default
+// routes file uses (events/README.md lists them). "generic" is a Standard
+// Webhooks secret: whsec_ and the base64 of "demo-generic-secret".
+func WebhookSecrets() map[string]string {
+	return map[string]string{
+		"github":       "demo-github-secret",
+		"stripe":       "whsec_demo_stripe",
+		"alertmanager": "demo-alertmanager-token",
+		"generic":      "whsec_ZGVtby1nZW5lcmljLXNlY3JldA==",
+		"shopify":      "demo-shopify-secret",
+	}
+}

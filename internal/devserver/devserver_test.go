@@ -1,0 +1,135 @@
+package devserver_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/talkjs-bridge/talkjs-bridge/internal/browsertest"
+	"github.com/talkjs-bridge/talkjs-bridge/internal/democreds"
+	"github.com/talkjs-bridge/talkjs-bridge/internal/devserver"
+	"github.com/talkjs-bridge/talkjs-bridge/mapping/verify"
+)
+
+func start(t *testing.T) (*devserver.Server, *httptest.Server) {
+	t.Helper()
+	s, err := devserver.New(devserver.Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(s.Close)
+	srv := httptest.NewServer(s)
+	t.Cleanup(srv.Close)
+	return s, srv
+}
+
+// curl posts body with headers the way a user trying the dev server would,
+// and returns the status.
+func curl(t *testing.T, url string, h http.Header, body []byte) int {
+	t.Helper()
+	args := []string{"-sS", "--noproxy", "*", "-o", "/dev/null", "-w", "%{http_code}", "-X", "POST", "--data-binary", "@-"}
+	for k, vs := range h {
+		for _, v := range vs {
+			args = append(args, "-H", k+": "+v)
+		}
+	}
+	if _, err := exec.LookPath("curl"); err != nil {
+		req, _ := http.NewRequestWithContext(t.Context(), "POST", url, bytes.NewReader(body))
+		req.Header = h
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "curl", append(args, url)...)
+	cmd.Stdin = bytes.NewReader(body)
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("curl %s: %v", url, err)
+	}
+	var code int
+	if err := json.Unmarshal(out, &code); err != nil {
+		t.Fatalf("curl status %q: %v", out, err)
+	}
+	return code
+}
+
+func githubIssue(t *testing.T, secret string) (http.Header, []byte) {
+	t.Helper()
+	body, err := os.ReadFile("../../testdata/github/issues/opened.payload.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := verify.Sign(verify.Config{Preset: verify.PresetGitHub}, []byte(secret), "", time.Now(), body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.Set("X-GitHub-Event", "issues")
+	h.Set("X-GitHub-Delivery", "dev-1")
+	h.Set("Content-Type", "application/json")
+	return h, body
+}
+
+func TestEndpoints(t *testing.T) {
+	s, srv := start(t)
+	h, body := githubIssue(t, democreds.WebhookSecrets()["github"])
+	if code := curl(t, srv.URL+"/webhooks/github", h, body); code != 200 {
+		t.Fatalf("signed webhook: %d", code)
+	}
+	bad, _ := githubIssue(t, "wrong")
+	if code := curl(t, srv.URL+"/webhooks/github", bad, body); code != 401 {
+		t.Errorf("badly signed webhook: %d, want 401", code)
+	}
+	cmd := []byte(`{"conversationId":"hello","conversation":{"subject":"Hello","custom":{"source":"github"}},"message":{"type":"SystemMessage","text":"Hello from the queue"}}`)
+	if code := curl(t, srv.URL+"/queue", http.Header{}, cmd); code != 200 {
+		t.Errorf("queue: %d", code)
+	}
+	if code := curl(t, srv.URL+"/reminders/standup", http.Header{}, nil); code != 200 {
+		t.Errorf("reminder: %d", code)
+	}
+	if code := curl(t, srv.URL+"/reminders/nope", http.Header{}, nil); code != 400 {
+		t.Errorf("unknown reminder: %d, want 400", code)
+	}
+	var texts []string
+	for _, c := range s.Emulator.Conversations() {
+		for _, m := range s.Emulator.Messages(c.ID) {
+			texts = append(texts, m.Text)
+		}
+	}
+	all := strings.Join(texts, "\n")
+	for _, want := range []string{"Spelling error in the README file", "Hello from the queue", "Standup in 5 minutes"} {
+		if !strings.Contains(all, want) {
+			t.Errorf("TalkJS holds no message with %q; it holds:\n%s", want, all)
+		}
+	}
+}
+
+// TestInboxShowsWebhook is the first thing a user does: send a webhook with
+// curl and watch it appear on the inbox page.
+func TestInboxShowsWebhook(t *testing.T) {
+	browsertest.Path(t)
+	_, srv := start(t)
+	h, body := githubIssue(t, democreds.WebhookSecrets()["github"])
+	if code := curl(t, srv.URL+"/webhooks/github", h, body); code != 200 {
+		t.Fatalf("webhook: %d", code)
+	}
+	dom := browsertest.DumpDOM(t, srv.URL+"/inbox", 5*time.Second)
+	for _, want := range []string{"Spelling error in the README file", "GitHub"} {
+		if !strings.Contains(dom, want) {
+			t.Errorf("the inbox page does not show %q", want)
+		}
+	}
+}

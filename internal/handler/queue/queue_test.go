@@ -1,0 +1,276 @@
+package queue_test
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"net/http/httptest"
+	"os"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+
+	"github.com/talkjs-bridge/talkjs-bridge/internal/awstest"
+	"github.com/talkjs-bridge/talkjs-bridge/internal/handler/queue"
+	"github.com/talkjs-bridge/talkjs-bridge/mapping"
+	"github.com/talkjs-bridge/talkjs-bridge/talkjs"
+	"github.com/talkjs-bridge/talkjs-bridge/talkjs/talkjstest"
+)
+
+const (
+	appID = "tQueueTest"
+	key   = "sk_test_queue_0123456789"
+)
+
+type env struct {
+	h      *queue.Handler
+	emu    *talkjstest.Emulator
+	aws    *awstest.Server
+	client *talkjs.Client
+}
+
+func newEnv(t *testing.T, rejectsURL string) env {
+	t.Helper()
+	srv, emu := talkjstest.NewServer(appID, key)
+	t.Cleanup(srv.Close)
+	c, err := talkjs.NewClient(appID, talkjs.StaticKey(key), talkjs.WithBaseURL(srv.URL), talkjs.WithHTTPClient(srv.Client()),
+		talkjs.WithRetryPolicy(talkjs.RetryPolicy{MaxAttempts: 2, BaseDelay: time.Millisecond, MaxDelay: time.Millisecond}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, u := range []string{"cust-7", "support"} {
+		name := u
+		if err := c.UpsertUser(t.Context(), u, talkjs.UserUpdate{Name: &name}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	awsSrv := awstest.New()
+	as := httptest.NewServer(awsSrv)
+	t.Cleanup(as.Close)
+	routes, err := mapping.Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := &queue.Handler{Routes: routes, TalkJS: c, Concurrency: 4}
+	if rejectsURL != "" {
+		h.Rejects = queue.SQSRejects{Client: sqs.NewFromConfig(awstest.Config(as.URL)), QueueURL: rejectsURL}
+	}
+	return env{h: h, emu: emu, aws: awsSrv, client: c}
+}
+
+func record(id, body string) events.SQSMessage {
+	return events.SQSMessage{MessageId: id, Body: body, EventSourceARN: "arn:aws:sqs:us-east-1:123456789012:talkjs-bridge"}
+}
+
+func failures(resp events.SQSEventResponse) []string {
+	var ids []string
+	for _, f := range resp.BatchItemFailures {
+		ids = append(ids, f.ItemIdentifier)
+	}
+	slices.Sort(ids)
+	return ids
+}
+
+func TestCommandsAndRejects(t *testing.T) {
+	tests := []struct {
+		name     string
+		body     string
+		rejected string // substring of the reason; "" = delivered
+	}{
+		{"system message", `{"conversationId":"order-1","conversation":{"subject":"Order 1","participants":["cust-7","support"]},"message":{"type":"SystemMessage","text":"Shipped"}}`, ""},
+		{"user message with key", `{"conversationId":"order-1","conversation":{"participants":["cust-7","support"]},"messages":[{"type":"UserMessage","sender":"support","text":"Tracking: 1Z","custom":{"carrier":"ups"},"idempotencyKey":"ship-1"}]}`, ""},
+		{"not JSON", `{"conversationId":`, "not a JSON object"},
+		{"array body", `[1,2]`, "not a JSON object"},
+		{"missing conversation id", `{"message":{"type":"SystemMessage","text":"x"}}`, "conversationId is missing"},
+		{"typo in a field", `{"converstionId":"a","message":{"type":"SystemMessage","text":"x"}}`, "unknown field"},
+		{"no messages", `{"conversationId":"a"}`, "no messages"},
+		{"both message and messages", `{"conversationId":"a","message":{"type":"SystemMessage","text":"x"},"messages":[{"type":"SystemMessage","text":"y"}]}`, "either message or messages"},
+		{"user message without sender", `{"conversationId":"a","message":{"type":"UserMessage","text":"x"}}`, "needs a sender"},
+		{"system message with sender", `{"conversationId":"a","message":{"type":"SystemMessage","sender":"support","text":"x"}}`, "has no sender"},
+		{"unknown type", `{"conversationId":"a","message":{"type":"Shout","text":"x"}}`, "not UserMessage or SystemMessage"},
+		{"empty text", `{"conversationId":"a","message":{"type":"SystemMessage","text":""}}`, "text is empty"},
+		{"custom not a string", `{"conversationId":"a","message":{"type":"SystemMessage","text":"x","custom":{"n":1}}}`, "not a valid command"},
+		{"not UTF-8", "{\"conversationId\":\"a\xff\"}", "UTF-8"},
+		{"sender not a participant (TalkJS 400)", `{"conversationId":"order-2","conversation":{"participants":["cust-7"]},"message":{"type":"UserMessage","sender":"support","text":"hi"}}`, "400"},
+		{"unknown route", `{"route":"nope","payload":{}}`, "nope"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv(t, awstest.QueueURL("rejects"))
+			resp, err := e.h.Handle(t.Context(), events.SQSEvent{Records: []events.SQSMessage{record("m-1", tt.body)}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(resp.BatchItemFailures) != 0 {
+				t.Fatalf("batch item failures %v, want none (delivered or rejected)", failures(resp))
+			}
+			sent := e.aws.Sent()
+			if tt.rejected == "" {
+				if len(sent) != 0 {
+					t.Fatalf("forwarded to rejects: %s", sent[0].Body)
+				}
+				return
+			}
+			if len(sent) != 1 {
+				t.Fatalf("forwarded %d records to the rejects queue, want 1", len(sent))
+			}
+			var r queue.Rejection
+			if err := json.Unmarshal([]byte(sent[0].Body), &r); err != nil {
+				t.Fatal(err)
+			}
+			body := r.Body
+			if r.BodyBase64 != "" {
+				b, err := base64.StdEncoding.DecodeString(r.BodyBase64)
+				if err != nil {
+					t.Fatal(err)
+				}
+				body = string(b)
+			}
+			if r.MessageID != "m-1" || body != tt.body || !strings.Contains(r.Reason, tt.rejected) {
+				t.Errorf("rejection %+v: want messageId m-1, the original body and a reason containing %q", r, tt.rejected)
+			}
+		})
+	}
+}
+
+func TestRetryableFailuresAreReported(t *testing.T) {
+	e := newEnv(t, awstest.QueueURL("rejects"))
+	e.emu.AddFault(talkjstest.Fault{ConversationID: "conv-5xx", Status: 502})
+	e.emu.AddFault(talkjstest.Fault{ConversationID: "conv-429", Status: 429, RetryAfter: time.Millisecond})
+	e.emu.AddFault(talkjstest.Fault{ConversationID: "conv-drop", Drop: true})
+	body := func(conv string, n int) string {
+		return fmt.Sprintf(`{"conversationId":%q,"conversation":{"participants":["support"]},"message":{"type":"SystemMessage","text":"n%d"}}`, conv, n)
+	}
+	ev := events.SQSEvent{Records: []events.SQSMessage{
+		record("ok-1", body("conv-ok", 1)),
+		record("5xx-1", body("conv-5xx", 1)),
+		record("429-1", body("conv-429", 1)),
+		record("drop-1", body("conv-drop", 1)),
+		record("ok-2", body("conv-ok", 2)),
+		record("bad-1", `{"nope":true}`),
+	}}
+	resp, err := e.h.Handle(t.Context(), ev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := failures(resp), []string{"429-1", "5xx-1", "drop-1"}; !slices.Equal(got, want) {
+		t.Errorf("batch item failures %v, want %v", got, want)
+	}
+	if n := len(e.emu.Messages("conv-ok")); n != 2 {
+		t.Errorf("conv-ok holds %d messages, want 2", n)
+	}
+	if sent := e.aws.Sent(); len(sent) != 1 || !strings.Contains(sent[0].Body, `"bad-1"`) {
+		t.Errorf("rejects queue got %d messages, want only bad-1", len(sent))
+	}
+
+	// SQS redelivers the failed records once TalkJS is back: each message
+	// arrives once, and the ones already sent are not sent again.
+	e.emu.ClearFaults()
+	var again events.SQSEvent
+	for _, r := range ev.Records {
+		if slices.Contains(failures(resp), r.MessageId) || r.MessageId == "ok-1" {
+			again.Records = append(again.Records, r)
+		}
+	}
+	resp, err = e.h.Handle(t.Context(), again)
+	if err != nil || len(resp.BatchItemFailures) != 0 {
+		t.Fatalf("redelivery: %v %v", err, failures(resp))
+	}
+	for conv, want := range map[string]int{"conv-ok": 2, "conv-5xx": 1, "conv-429": 1, "conv-drop": 1} {
+		if n := len(e.emu.Messages(conv)); n != want {
+			t.Errorf("%s holds %d messages after redelivery, want %d", conv, n, want)
+		}
+	}
+}
+
+func TestRejectsQueueDownKeepsTheRecord(t *testing.T) {
+	e := newEnv(t, awstest.QueueURL("rejects"))
+	e.aws.Fail(true)
+	resp, err := e.h.Handle(t.Context(), events.SQSEvent{Records: []events.SQSMessage{record("bad-1", `{}`)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := failures(resp); !slices.Equal(got, []string{"bad-1"}) {
+		t.Errorf("failures %v: a rejected record that cannot be forwarded must stay in SQS", got)
+	}
+}
+
+func TestSecretUnavailableIsRetried(t *testing.T) {
+	e := newEnv(t, "")
+	srv, _ := talkjstest.NewServer(appID, key)
+	t.Cleanup(srv.Close)
+	c, err := talkjs.NewClient(appID, unavailable{}, talkjs.WithBaseURL(srv.URL))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.h.TalkJS = c
+	resp, err := e.h.Handle(t.Context(), events.SQSEvent{Records: []events.SQSMessage{
+		record("m-1", `{"conversationId":"a","message":{"type":"SystemMessage","text":"x"}}`),
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := failures(resp); !slices.Equal(got, []string{"m-1"}) {
+		t.Errorf("failures %v, want m-1 retried while the secret is unavailable", got)
+	}
+}
+
+func TestRouteMappedRecord(t *testing.T) {
+	e := newEnv(t, "")
+	payload, err := os.ReadFile("../../../testdata/github/issues/opened.payload.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := json.Marshal(map[string]any{
+		"route":   "github",
+		"headers": map[string]string{"X-GitHub-Event": "issues", "X-GitHub-Delivery": "72d3162e-cc78-11e3-81ab-4c9367dc0958"},
+		"payload": json.RawMessage(payload),
+	})
+	ev := events.SQSEvent{Records: []events.SQSMessage{record("m-1", string(body))}}
+	for range 2 {
+		resp, err := e.h.Handle(t.Context(), ev)
+		if err != nil || len(resp.BatchItemFailures) != 0 {
+			t.Fatalf("%v %v", err, failures(resp))
+		}
+	}
+	total := 0
+	for _, c := range e.emu.Conversations() {
+		total += len(e.emu.Messages(c.ID))
+	}
+	if total == 0 {
+		t.Fatal("the route-mapped record sent nothing")
+	}
+	if c := e.emu.Counts(); c.IdempotentReplays == 0 {
+		t.Errorf("the second delivery was not deduplicated by idempotency keys: %+v", c)
+	}
+	if total != e.emu.Counts().MessagesStored {
+		t.Errorf("stored %d, counted %d", total, e.emu.Counts().MessagesStored)
+	}
+}
+
+// TestCommandKeys: SQS delivering a record again adds nothing; the same
+// command sent twice as two SQS messages is two messages; a command with
+// its own idempotencyKey is one message however it arrives (a DLQ redrive
+// gives it a new message id).
+func TestCommandKeys(t *testing.T) {
+	e := newEnv(t, "")
+	plain := `{"conversationId":"ops","conversation":{"participants":["support"]},"message":{"type":"SystemMessage","text":"Backup finished"}}`
+	keyed := `{"conversationId":"orders","conversation":{"participants":["support"]},"idempotencyKey":"order-9-shipped","message":{"type":"SystemMessage","text":"Shipped"}}`
+	for _, r := range []events.SQSMessage{
+		record("night-1", plain), record("night-1", plain), // redelivery
+		record("night-2", plain), // the next night
+		record("first", keyed), record("redriven", keyed),
+	} {
+		resp, err := e.h.Handle(t.Context(), events.SQSEvent{Records: []events.SQSMessage{r}})
+		if err != nil || len(resp.BatchItemFailures) != 0 {
+			t.Fatalf("%s: %v %v", r.MessageId, err, failures(resp))
+		}
+	}
+	if got := fmt.Sprint(len(e.emu.Messages("ops")), len(e.emu.Messages("orders"))); got != "2 1" {
+		t.Errorf("ops and orders hold %s messages, want 2 1", got)
+	}
+}

@@ -1,0 +1,227 @@
+package webhook
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"runtime/debug"
+	"strings"
+	"time"
+
+	"github.com/talkjs-bridge/talkjs-bridge/internal/dispatch"
+	"github.com/talkjs-bridge/talkjs-bridge/internal/metrics"
+	"github.com/talkjs-bridge/talkjs-bridge/mapping"
+	"github.com/talkjs-bridge/talkjs-bridge/talkjs"
+)
+
+// DefaultMaxBody is the largest body accepted when Server.MaxBody is zero.
+const DefaultMaxBody = 1 << 20
+
+// Request is an inbound webhook, whatever front door it came through.
+type Request struct {
+	Method string
+	// Route is the {route} part of POST /webhooks/{route}.
+	Route   string
+	Headers http.Header
+	Body    []byte
+}
+
+// Response is what the sender gets back.
+type Response struct {
+	Status int
+	Body   []byte
+	Header http.Header
+}
+
+// Server verifies, maps and delivers webhooks. It is safe for concurrent use.
+type Server struct {
+	Routes  *mapping.Config
+	TalkJS  dispatch.TalkJS
+	Secrets mapping.SecretLookup
+	Logger  *slog.Logger
+	// MaxBody bounds the body size; zero means DefaultMaxBody.
+	MaxBody int
+	// Now is the clock for signature timestamps and templates.
+	Now func() time.Time
+	// Memo, when set, lets a warm container skip upserts it made already.
+	Memo *dispatch.Memo
+}
+
+// sentBody is the answer to a delivered webhook, and to one TalkJS refused
+// in part (422), which lists what was sent all the same.
+type sentBody struct {
+	Sent     []dispatch.Delivered `json:"sent"`
+	Rejected []rejectedSend       `json:"rejected,omitempty"`
+}
+
+// errorBody is the answer to a refused webhook: a short reason the sender's
+// delivery log can show.
+type errorBody struct {
+	Error  string `json:"error"`
+	Reason string `json:"reason,omitempty"`
+}
+
+// Serve handles one webhook. It never panics: a bug answers 500, which
+// makes the sender retry, and the stack goes to the log.
+func (s *Server) Serve(ctx context.Context, req Request) (resp Response) {
+	log := s.logger().With("route", req.Route)
+	defer func() {
+		if r := recover(); r != nil {
+			log.ErrorContext(ctx, "webhook handler panicked", "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
+			resp = answer(http.StatusInternalServerError, "internal error", "")
+		}
+	}()
+	if req.Method != "" && req.Method != http.MethodPost {
+		r := answer(http.StatusMethodNotAllowed, "method not allowed", "webhooks are delivered with POST")
+		r.Header.Set("Allow", http.MethodPost)
+		return r
+	}
+	if limit := s.maxBody(); len(req.Body) > limit {
+		log.WarnContext(ctx, "webhook refused", "status", 413, "size", len(req.Body))
+		return answer(http.StatusRequestEntityTooLarge, "body too large", fmt.Sprintf("the limit is %d bytes", limit))
+	}
+	res, err := s.Routes.Webhook(ctx, mapping.Request{Route: req.Route, Headers: req.Headers, Body: req.Body, Now: s.now()}, s.Secrets)
+	if err != nil {
+		status, title := mappingStatus(err)
+		log.WarnContext(ctx, "webhook refused", "status", status, "reason", err.Error())
+		if status == http.StatusAccepted {
+			return answer(status, title, err.Error())
+		}
+		return answer(status, title, publicReason(status, err))
+	}
+	log = log.With("event", res.Event)
+	if len(res.Sends) == 0 {
+		log.InfoContext(ctx, "webhook accepted, no action matched", "skipped", res.Skipped)
+		return jsonAnswer(http.StatusAccepted, map[string]any{"sent": []any{}, "skipped": res.Skipped})
+	}
+	sender := dispatch.NewSender(s.TalkJS)
+	sender.Memo = s.Memo
+	var out sentBody
+	for _, send := range res.Sends {
+		d, err := sender.Deliver(ctx, send)
+		if err == nil {
+			out.Sent = append(out.Sent, d)
+			continue
+		}
+		status := deliveryStatus(err)
+		log.ErrorContext(ctx, "webhook not delivered", "status", status, "conversationId", send.ConversationID, "reason", err.Error())
+		if status != http.StatusUnprocessableEntity {
+			// The sender will deliver the webhook again; the sends already
+			// made are deduplicated then by their idempotency keys, and
+			// going on while TalkJS is failing would only spend the timeout.
+			return answer(status, http.StatusText(status), err.Error())
+		}
+		// TalkJS refused this one for good; the route's other sends (to
+		// other conversations) still go out.
+		metrics.FromContext(ctx).Rejected(1)
+		out.Rejected = append(out.Rejected, rejectedSend{ConversationID: send.ConversationID, Reason: err.Error()})
+	}
+	if len(out.Rejected) > 0 {
+		return jsonAnswer(http.StatusUnprocessableEntity, out)
+	}
+	log.InfoContext(ctx, "webhook delivered", "sent", out.Sent)
+	return jsonAnswer(http.StatusOK, out)
+}
+
+// rejectedSend is a send TalkJS refused, in a 422 answer.
+type rejectedSend struct {
+	ConversationID string `json:"conversationId"`
+	Reason         string `json:"reason"`
+}
+
+// mappingStatus maps an error from mapping to the status table.
+func mappingStatus(err error) (int, string) {
+	switch {
+	case errors.Is(err, mapping.ErrRouteNotFound):
+		return http.StatusNotFound, "no such route"
+	case errors.Is(err, mapping.ErrUnverified):
+		return http.StatusUnauthorized, "signature not verified"
+	case errors.Is(err, mapping.ErrEventNotHandled):
+		return http.StatusAccepted, "event not handled by this route"
+	case errors.Is(err, mapping.ErrInvalidPayload):
+		return http.StatusBadRequest, "payload not valid for this route"
+	case errors.Is(err, mapping.ErrSecretUnavailable), errors.Is(err, talkjs.ErrKeyUnavailable):
+		// The webhook cannot be verified right now; fail closed, but
+		// tell the sender to come back rather than to give up.
+		return http.StatusServiceUnavailable, "webhook secret unavailable, retry later"
+	}
+	return http.StatusInternalServerError, "internal error"
+}
+
+// publicReason keeps details that help an attacker (which check failed and
+// how) out of 401 answers; the log has them.
+func publicReason(status int, err error) string {
+	switch status {
+	case http.StatusUnauthorized, http.StatusInternalServerError, http.StatusServiceUnavailable:
+		return ""
+	}
+	return err.Error()
+}
+
+// deliveryStatus maps a delivery error: 422 when TalkJS refused the message
+// (the sender should not retry), 502 when TalkJS failed, 503 when it could
+// not be reached or asked us to slow down (the sender should retry).
+func deliveryStatus(err error) int {
+	if dispatch.Classify(err) == dispatch.Reject {
+		return http.StatusUnprocessableEntity
+	}
+	var apiErr *talkjs.APIError
+	if errors.As(err, &apiErr) && apiErr.StatusCode >= 500 {
+		return http.StatusBadGateway
+	}
+	return http.StatusServiceUnavailable
+}
+
+func answer(status int, title, reason string) Response {
+	return jsonAnswer(status, errorBody{Error: title, Reason: reason})
+}
+
+func jsonAnswer(status int, v any) Response {
+	b, err := json.Marshal(v)
+	if err != nil {
+		b = []byte(`{"error":"internal error"}`)
+		status = http.StatusInternalServerError
+	}
+	h := make(http.Header)
+	h.Set("Content-Type", "application/json")
+	return Response{Status: status, Body: b, Header: h}
+}
+
+func (s *Server) maxBody() int {
+	if s.MaxBody > 0 {
+		return s.MaxBody
+	}
+	return DefaultMaxBody
+}
+
+func (s *Server) now() time.Time {
+	if s.Now != nil {
+		return s.Now()
+	}
+	return time.Now()
+}
+
+func (s *Server) logger() *slog.Logger {
+	if s.Logger != nil {
+		return s.Logger
+	}
+	return slog.Default()
+}
+
+// routeFromPath takes {route} out of a path ending in /webhooks/{route}; a
+// stage or base path in front of it is ignored.
+func routeFromPath(path string) string {
+	path = strings.TrimSuffix(path, "/")
+	i := strings.LastIndex(path, "/webhooks/")
+	if i < 0 {
+		return ""
+	}
+	route := path[i+len("/webhooks/"):]
+	if strings.Contains(route, "/") {
+		return ""
+	}
+	return route
+}
