@@ -43,9 +43,9 @@ type Limits struct {
 	MaxSubjectLength int
 }
 
-// Config is a loaded, validated routes file. It is immutable and safe for
+// Routes is a loaded, validated routes file. It is immutable and safe for
 // concurrent use.
-type Config struct {
+type Routes struct {
 	routes    map[string]*route
 	order     []string
 	reminders map[string]*Reminder
@@ -140,7 +140,7 @@ func (e *LoadError) Error() string {
 
 // Load reads and parses the routes file at path. It only reads the file,
 // so it is safe to retry.
-func Load(path string) (*Config, error) {
+func Load(path string) (*Routes, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("mapping: %w", err)
@@ -153,20 +153,20 @@ func Load(path string) (*Config, error) {
 // half of the parsing off every cold start: the file cannot change after
 // the build, and the mapping tests (TestDefaultParsesStrictly) and `bridge
 // validate` parse it strictly. It has no side effects and always gives the same answer.
-func Default() (*Config, error) { return parseRoutes(defaultRoutes, DefaultFilename, true) }
+func Default() (*Routes, error) { return parseRoutes(defaultRoutes, DefaultFilename, true) }
 
 // DefaultRoutesFile returns the embedded routes file, for printing or as a
 // starting point.
 func DefaultRoutesFile() []byte { return slices.Clone(defaultRoutes) }
 
 // Routes lists the route names, sorted. Safe for concurrent use.
-func (c *Config) Routes() []string { return slices.Clone(c.order) }
+func (c *Routes) Routes() []string { return slices.Clone(c.order) }
 
 // Limits returns the limits the routes file set, defaults filled in.
-func (c *Config) Limits() Limits { return c.limits }
+func (c *Routes) Limits() Limits { return c.limits }
 
 // Reminder returns the named reminder. Safe for concurrent use.
-func (c *Config) Reminder(name string) (Reminder, bool) {
+func (c *Routes) Reminder(name string) (Reminder, bool) {
 	r, ok := c.reminders[name]
 	if !ok {
 		return Reminder{}, false
@@ -175,7 +175,7 @@ func (c *Config) Reminder(name string) (Reminder, bool) {
 }
 
 // Reminders lists every reminder, sorted by name.
-func (c *Config) Reminders() []Reminder {
+func (c *Routes) Reminders() []Reminder {
 	out := make([]Reminder, 0, len(c.remOrder))
 	for _, n := range c.remOrder {
 		out = append(out, *c.reminders[n])
@@ -185,7 +185,7 @@ func (c *Config) Reminders() []Reminder {
 
 // RemindersForSchedule lists, sorted by name, the reminders whose schedule
 // is scheduleName (an EventBridge rule or schedule name).
-func (c *Config) RemindersForSchedule(scheduleName string) []Reminder {
+func (c *Routes) RemindersForSchedule(scheduleName string) []Reminder {
 	var out []Reminder
 	for _, n := range c.remOrder {
 		if r := c.reminders[n]; r.Schedule == scheduleName {
@@ -385,9 +385,9 @@ func (p *parser) customMap(n *yaml.Node, route, field string) []kv {
 // blocks, templates, filters (compiled and type-checked), reminders and
 // limits. filename is used only in error messages. Every problem is listed
 // in one *LoadError. It has no side effects, so it is safe to retry.
-func Parse(data []byte, filename string) (*Config, error) { return parseRoutes(data, filename, false) }
+func Parse(data []byte, filename string) (*Routes, error) { return parseRoutes(data, filename, false) }
 
-func parseRoutes(data []byte, filename string, lazy bool) (*Config, error) {
+func parseRoutes(data []byte, filename string, lazy bool) (*Routes, error) {
 	p := &parser{limits: Limits{DefaultMaxTextLength, DefaultMaxSubjectLength}, lazy: lazy}
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {
@@ -399,7 +399,7 @@ func parseRoutes(data []byte, filename string, lazy bool) (*Config, error) {
 		}
 		return nil, &LoadError{File: filename, Problems: []Problem{{Field: "(file)", Line: line, Msg: "not valid YAML: " + msg}}}
 	}
-	c := &Config{routes: map[string]*route{}, reminders: map[string]*Reminder{}}
+	c := &Routes{routes: map[string]*route{}, reminders: map[string]*Reminder{}}
 	if len(doc.Content) == 0 {
 		return nil, &LoadError{File: filename, Problems: []Problem{{Field: "routes", Msg: "file is empty: at least one route or reminder is needed"}}}
 	}

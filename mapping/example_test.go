@@ -9,7 +9,7 @@ import (
 	"github.com/talkjs-bridge/talkjs-bridge/mapping"
 )
 
-func ExampleConfig_Trusted() {
+func ExampleRoutes_Trusted() {
 	cfg, err := mapping.Parse([]byte(`
 routes:
   orders:

@@ -81,7 +81,7 @@ func sign(t *testing.T, preset, secret string, h http.Header, body []byte, now t
 }
 
 // signFor signs body for route r of c with the test secret.
-func signFor(t *testing.T, c *Config, routeName string, h http.Header, body []byte) {
+func signFor(t *testing.T, c *Routes, routeName string, h http.Header, body []byte) {
 	t.Helper()
 	vc, ok := c.VerifyConfig(routeName)
 	if !ok {
@@ -106,7 +106,7 @@ func fixturesDir(t *testing.T) string {
 	return dir
 }
 
-func mustDefault(t testing.TB) *Config {
+func mustDefault(t testing.TB) *Routes {
 	t.Helper()
 	c, err := Default()
 	if err != nil {
@@ -115,7 +115,7 @@ func mustDefault(t testing.TB) *Config {
 	return c
 }
 
-func mustParse(t testing.TB, src string) *Config {
+func mustParse(t testing.TB, src string) *Routes {
 	t.Helper()
 	c, err := Parse([]byte(src), "test.yaml")
 	if err != nil {

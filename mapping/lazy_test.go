@@ -74,7 +74,7 @@ func TestDefaultMatchesStrictParse(t *testing.T) {
 	for i := range cases {
 		signFor(t, strict, cases[i].route, cases[i].headers, cases[i].body)
 	}
-	run := func(c *Config, fc fixtureCase) string {
+	run := func(c *Routes, fc fixtureCase) string {
 		res, err := c.Webhook(t.Context(), Request{Route: fc.route, Headers: fc.headers, Body: fc.body, Now: testNow}, lookup(testSecrets))
 		msg := ""
 		if err != nil {

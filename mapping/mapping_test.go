@@ -22,7 +22,7 @@ routes:
         message: {text: '{{ .payload.text }}'}
 `
 
-func runTrusted(t *testing.T, c *Config, route string, body string, h http.Header) (Result, error) {
+func runTrusted(t *testing.T, c *Routes, route string, body string, h http.Header) (Result, error) {
 	t.Helper()
 	if h == nil {
 		h = http.Header{}

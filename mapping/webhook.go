@@ -82,7 +82,7 @@ type Send struct {
 // (before anything is parsed), then maps it like Trusted. It has no side
 // effects and may be retried; the same request always maps to the same
 // sends with the same idempotency keys.
-func (c *Config) Webhook(ctx context.Context, req Request, secrets SecretLookup) (Result, error) {
+func (c *Routes) Webhook(ctx context.Context, req Request, secrets SecretLookup) (Result, error) {
 	r, ok := c.routes[req.Route]
 	if !ok {
 		return Result{Route: req.Route}, fmt.Errorf("mapping: %w: %q", ErrRouteNotFound, req.Route)
@@ -95,7 +95,7 @@ func (c *Config) Webhook(ctx context.Context, req Request, secrets SecretLookup)
 
 // Trusted maps req through its route without verifying it, for sources
 // that are already authenticated (an SQS queue). It has no side effects.
-func (c *Config) Trusted(ctx context.Context, req Request) (Result, error) {
+func (c *Routes) Trusted(ctx context.Context, req Request) (Result, error) {
 	r, ok := c.routes[req.Route]
 	if !ok {
 		return Result{Route: req.Route}, fmt.Errorf("mapping: %w: %q", ErrRouteNotFound, req.Route)
@@ -104,7 +104,7 @@ func (c *Config) Trusted(ctx context.Context, req Request) (Result, error) {
 }
 
 // VerifyConfig returns a route's verify block (secret names, not values).
-func (c *Config) VerifyConfig(routeName string) (verify.Config, bool) {
+func (c *Routes) VerifyConfig(routeName string) (verify.Config, bool) {
 	r, ok := c.routes[routeName]
 	if !ok {
 		return verify.Config{}, false
@@ -171,7 +171,7 @@ var deliveryHeaders = []string{
 	// attempt, so a retried delivery would be posted twice.
 }
 
-func (c *Config) mapRequest(r *route, req Request) (Result, error) {
+func (c *Routes) mapRequest(r *route, req Request) (Result, error) {
 	res := Result{Route: r.name}
 	now := req.Now
 	if now.IsZero() {
@@ -385,7 +385,7 @@ func safeKeyPart(s string, max int) string {
 	return "sha256-" + shortHash([]byte(s))
 }
 
-func (c *Config) render(r *route, a *action, data map[string]any, delivery string) (Send, string, error) {
+func (c *Routes) render(r *route, a *action, data map[string]any, delivery string) (Send, string, error) {
 	errf := func(field string, err error) error {
 		return invalid("route %s: %s: %s: %v", r.name, a.label(), field, err)
 	}

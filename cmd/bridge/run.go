@@ -68,7 +68,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	return exitUsage
 }
 
-func load(path string) (*mapping.Config, string, error) {
+func load(path string) (*mapping.Routes, string, error) {
 	if path == "" {
 		// Strictly, not mapping.Default(), which leaves templates to first
 		// use: validate must find every problem now.

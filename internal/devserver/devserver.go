@@ -31,7 +31,7 @@ type Options struct {
 	// otherwise the embedded emulator is used.
 	AppID, SecretKey, APIURL string
 	// Routes is the routes file; nil means the embedded default.
-	Routes *mapping.Config
+	Routes *mapping.Routes
 	// WebhookSecrets by name; nil means the demo secrets events/ is signed with.
 	WebhookSecrets map[string]string
 	Logger         *slog.Logger

@@ -28,9 +28,9 @@ type Item struct {
 // Result is what became of one Item.
 type Result struct {
 	ID string
-	// Outcome is zero when every send was delivered.
+	// Outcome is Sent when every send was delivered.
 	Outcome Outcome
-	// Err says why, when Outcome is not zero.
+	// Err says why, when Outcome is not Sent.
 	Err error
 	// Delivered lists what reached TalkJS, even for a record that failed
 	// part way (its retry is deduplicated by idempotency keys).
@@ -177,7 +177,7 @@ func (b *Batch) runLane(ctx context.Context, items []Item, lane []int, results [
 		if len(run) > 1 {
 			if err := b.deliverRun(ctx, items, run, results, fail); err != nil {
 				for _, j := range run {
-					if results[j].Outcome == 0 {
+					if results[j].Outcome == Sent {
 						fail(j, err, false)
 					}
 				}
@@ -284,7 +284,7 @@ func (b *Batch) deliverRun(ctx context.Context, items []Item, run []int, results
 		for k, i := range run {
 			err := b.Sender.Prepare(ctx, items[i].Sends[0])
 			switch Classify(err) {
-			case 0:
+			case Sent:
 				ready = append(ready, i)
 				continue
 			case Reject:
@@ -307,7 +307,7 @@ func (b *Batch) deliverRun(ctx context.Context, items []Item, run []int, results
 		}
 		got, err := b.Sender.send(ctx, conv, msgs)
 		switch Classify(err) {
-		case 0:
+		case Sent:
 			for _, i := range ready {
 				n := len(items[i].Sends[0].Messages)
 				d := Delivered{ConversationID: conv}
@@ -326,7 +326,7 @@ func (b *Batch) deliverRun(ctx context.Context, items []Item, run []int, results
 		for k, i := range ready {
 			err := b.deliverItem(ctx, items[i], &results[i])
 			switch Classify(err) {
-			case 0:
+			case Sent:
 				continue
 			case Reject:
 				results[i].Outcome, results[i].Err = Reject, err

@@ -82,7 +82,7 @@ func TestBatchCoalescesPerConversation(t *testing.T) {
 			}
 			b := dispatch.Batch{Sender: dispatch.NewSender(c), Concurrency: 4}
 			for _, r := range b.Run(t.Context(), items) {
-				if r.Outcome != 0 {
+				if r.Outcome != dispatch.Sent {
 					t.Fatalf("%s: %v %v", r.ID, r.Outcome, r.Err)
 				}
 				if len(r.Delivered) != 1 || len(r.Delivered[0].MessageIDs) != 1 {
@@ -132,7 +132,7 @@ func TestBatchFailures(t *testing.T) {
 				item("a2", "", "conv-ok", msg("conv-ok", 2)),
 				item("b2", "", "conv-bad", msg("conv-bad", 2)),
 			},
-			want: map[string]dispatch.Outcome{"a1": 0, "a2": 0, "b1": dispatch.Retry, "b2": dispatch.Retry},
+			want: map[string]dispatch.Outcome{"a1": dispatch.Sent, "a2": dispatch.Sent, "b1": dispatch.Retry, "b2": dispatch.Retry},
 		},
 		{
 			name:  "429 is retried",
@@ -161,7 +161,7 @@ func TestBatchFailures(t *testing.T) {
 				item("g1-3", "g1", "conv-y", msg("conv-y", 1)),
 				item("g2-1", "g2", "conv-z", msg("conv-z", 1)),
 			},
-			want: map[string]dispatch.Outcome{"g1-1": 0, "g1-2": dispatch.Retry, "g1-3": dispatch.Retry, "g2-1": 0},
+			want: map[string]dispatch.Outcome{"g1-1": dispatch.Sent, "g1-2": dispatch.Retry, "g1-3": dispatch.Retry, "g2-1": dispatch.Sent},
 			held: []string{"g1-3"},
 		},
 		{
@@ -186,10 +186,10 @@ func TestBatchFailures(t *testing.T) {
 				}
 			}
 			for _, r := range rs {
-				if r.Outcome == 0 && r.Err != nil {
+				if r.Outcome == dispatch.Sent && r.Err != nil {
 					t.Errorf("%s: delivered with error %v", r.ID, r.Err)
 				}
-				if r.Outcome != 0 && r.Err == nil {
+				if r.Outcome != dispatch.Sent && r.Err == nil {
 					t.Errorf("%s: outcome %v without a reason", r.ID, r.Outcome)
 				}
 			}
@@ -242,7 +242,7 @@ func TestBatchRedeliveryIsIdempotent(t *testing.T) {
 	for range 2 {
 		b := dispatch.Batch{Sender: dispatch.NewSender(c)}
 		for _, r := range b.Run(t.Context(), items) {
-			if r.Outcome != 0 {
+			if r.Outcome != dispatch.Sent {
 				t.Fatalf("%s: %v", r.ID, r.Err)
 			}
 		}

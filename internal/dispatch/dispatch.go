@@ -225,13 +225,15 @@ func (s *Sender) forget(send mapping.Send) bool {
 	return true
 }
 
-// Outcome is what a failure means for the event that caused it.
+// Outcome is what happened to an event: delivered, or what its failure means.
 type Outcome int
 
 const (
+	// Sent is the zero Outcome: every send of the event was accepted.
+	Sent Outcome = iota
 	// Retry means the event should be delivered again later: TalkJS or the
 	// secret was unavailable, and idempotency keys make the repeat safe.
-	Retry Outcome = iota + 1
+	Retry
 	// Reject means no repeat can succeed: TalkJS refused the request (4xx) or
 	// the event is invalid. The event goes to the rejects queue.
 	Reject
@@ -239,6 +241,8 @@ const (
 
 func (o Outcome) String() string {
 	switch o {
+	case Sent:
+		return "sent"
 	case Retry:
 		return "retry"
 	case Reject:

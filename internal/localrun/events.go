@@ -67,7 +67,7 @@ func LoadEvent(path string) ([]byte, error) {
 // meaning. Signatures without a timestamp (GitHub, Shopify, bearer tokens)
 // never go stale and are left as they are. Every other event is returned
 // unchanged. It is a pure function.
-func ResignEvent(event []byte, routes *mapping.Config, secrets map[string]string, now time.Time) ([]byte, error) {
+func ResignEvent(event []byte, routes *mapping.Routes, secrets map[string]string, now time.Time) ([]byte, error) {
 	var ev map[string]json.RawMessage
 	if err := json.Unmarshal(event, &ev); err != nil {
 		// Not an object (a bare input for the schedule function, say):

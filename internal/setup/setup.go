@@ -39,7 +39,7 @@ type Deps struct {
 	Logger  *slog.Logger
 	Secrets Secrets
 	TalkJS  *talkjs.Client
-	Routes  *mapping.Config
+	Routes  *mapping.Routes
 	// AWS is the SDK configuration, instrumented for X-Ray; nil when no
 	// AWS client is needed (a local run with TALKJS_SECRET_KEY).
 	AWS *aws.Config
@@ -125,7 +125,7 @@ func From(ctx context.Context, getenv func(string) string, function string, out 
 // WebhookSecretsFromEnv reads BRIDGE_WEBHOOK_SECRET_<NAME> for every secret
 // name the routes use, for local runs, where there is no Secrets Manager
 // JSON to hold them.
-func WebhookSecretsFromEnv(getenv func(string) string, routes *mapping.Config) map[string]string {
+func WebhookSecretsFromEnv(getenv func(string) string, routes *mapping.Routes) map[string]string {
 	out := make(map[string]string)
 	for _, route := range routes.Routes() {
 		vc, _ := routes.VerifyConfig(route)

@@ -57,7 +57,7 @@ const DefaultConcurrency = 10
 // Handler handles SQS batches. It is safe for concurrent use; Lambda calls it
 // one batch at a time per container.
 type Handler struct {
-	Routes *mapping.Config
+	Routes *mapping.Routes
 	// TalkJS is the client every send goes through.
 	TalkJS dispatch.TalkJS
 	// Rejects receives records that can never be delivered; nil logs only.
@@ -93,7 +93,7 @@ func (h *Handler) Handle(ctx context.Context, ev events.SQSEvent) (events.SQSEve
 	resp := events.SQSEventResponse{BatchItemFailures: []events.SQSBatchItemFailure{}}
 	for i, res := range results {
 		rec := ev.Records[i]
-		if res.Outcome == 0 && rec.Attributes["MessageGroupId"] == "" {
+		if res.Outcome == dispatch.Sent && rec.Attributes["MessageGroupId"] == "" {
 			// The common case, without Logger.With: it clones the
 			// redacting handler for every record.
 			h.logger().LogAttrs(ctx, slog.LevelInfo, "record delivered", slog.String("messageId", rec.MessageId), slog.Any("delivered", res.Delivered))
@@ -104,7 +104,7 @@ func (h *Handler) Handle(ctx context.Context, ev events.SQSEvent) (events.SQSEve
 			log = log.With("messageGroupId", g)
 		}
 		switch res.Outcome {
-		case 0:
+		case dispatch.Sent:
 			log.InfoContext(ctx, "record delivered", "delivered", res.Delivered)
 		case dispatch.Retry:
 			resp.BatchItemFailures = append(resp.BatchItemFailures, events.SQSBatchItemFailure{ItemIdentifier: rec.MessageId})

@@ -60,7 +60,7 @@ type Input struct {
 
 // Handler sends reminders. It is safe for concurrent use.
 type Handler struct {
-	Routes *mapping.Config
+	Routes *mapping.Routes
 	// TalkJS sends and, for reminders that select by filter, lists
 	// conversations; *talkjs.Client implements it.
 	TalkJS interface {
@@ -242,7 +242,7 @@ func (h *Handler) run(ctx context.Context, j job) (sent, rejected int, err error
 			mu.Lock()
 			defer mu.Unlock()
 			switch dispatch.Classify(err) {
-			case 0:
+			case dispatch.Sent:
 				sent++
 				log.InfoContext(ctx, "reminder sent", "conversationId", conv.ID)
 			case dispatch.Reject:

@@ -38,7 +38,7 @@ type Response struct {
 
 // Server verifies, maps and delivers webhooks. It is safe for concurrent use.
 type Server struct {
-	Routes  *mapping.Config
+	Routes  *mapping.Routes
 	TalkJS  dispatch.TalkJS
 	Secrets mapping.SecretLookup
 	Logger  *slog.Logger
