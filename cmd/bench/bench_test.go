@@ -11,7 +11,6 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 
-	"github.com/talkjs-bridge/talkjs-bridge/internal/handler/queue"
 	"github.com/talkjs-bridge/talkjs-bridge/internal/setup"
 	"github.com/talkjs-bridge/talkjs-bridge/mapping"
 	"github.com/talkjs-bridge/talkjs-bridge/talkjs"
@@ -181,7 +180,11 @@ func BenchmarkHandlerCPU(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	h := &queue.Handler{Routes: d.Routes, TalkJS: nopTalkJS{}, Logger: d.Logger, Concurrency: queueConcurrency, Around: setup.TraceRecords}
+	h, err := d.Queue(b.Context())
+	if err != nil {
+		b.Fatal(err)
+	}
+	h.TalkJS, h.Memo = nopTalkJS{}, nil
 	q := &queueFunc{h: setup.Invoke(d, h.Handle)}
 	ctx := b.Context()
 	// Built once: encoding a new event per iteration was a fifth of the

@@ -37,8 +37,8 @@ type queueFunc struct {
 	h func(context.Context, events.SQSEvent) (events.SQSEventResponse, error)
 }
 
-// newQueueFunc wires the queue handler through setup.From, as main does,
-// against the TalkJS at apiURL with the key given directly (a warm container
+// newQueueFunc builds the queue handler through setup.From and Deps.Queue,
+// as main does, against the TalkJS at apiURL with the key given directly (a warm container
 // has its key cached either way). Logs and metrics go to io.Discard after
 // being formatted.
 func newQueueFunc(ctx context.Context, apiURL string, concurrency int) (*queueFunc, error) {
@@ -51,7 +51,15 @@ func newQueueFunc(ctx context.Context, apiURL string, concurrency int) (*queueFu
 	if err != nil {
 		return nil, err
 	}
-	h := &queue.Handler{Routes: d.Routes, TalkJS: d.TalkJS, Logger: d.Logger, Concurrency: concurrency, Around: setup.TraceRecords, Memo: d.Memo}
+	h, err := d.Queue(ctx)
+	if err != nil {
+		return nil, err
+	}
+	// Only the benchmark that compares concurrencies sets one; every other
+	// row runs the handler exactly as the function builds it.
+	if concurrency != queueConcurrency {
+		h.Concurrency = concurrency
+	}
 	return &queueFunc{h: setup.Invoke(d, h.Handle)}, nil
 }
 

@@ -1,6 +1,6 @@
 // Command queue is the Lambda function fed by SQS that turns send commands
 // and route-mapped records into TalkJS messages, reporting partial batch
-// failures. It is wiring only; the handler is package handler/queue.
+// failures. It is wiring only: the handler is built by internal/setup.
 package main
 
 import (
@@ -8,9 +8,7 @@ import (
 	"os"
 
 	"github.com/aws/aws-lambda-go/lambda"
-	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
-	"github.com/talkjs-bridge/talkjs-bridge/internal/handler/queue"
 	"github.com/talkjs-bridge/talkjs-bridge/internal/setup"
 )
 
@@ -20,20 +18,9 @@ func main() {
 	if err != nil {
 		setup.Fatal("queue", err)
 	}
-	h := &queue.Handler{
-		Routes:      d.Routes,
-		TalkJS:      d.TalkJS,
-		Logger:      d.Logger,
-		Concurrency: queue.DefaultConcurrency,
-		Around:      setup.TraceRecords,
-		Memo:        d.Memo,
-	}
-	if url := d.Config.RejectsQueueURL; url != "" {
-		awsCfg, err := d.AWSConfig(ctx)
-		if err != nil {
-			setup.Fatal("queue", err)
-		}
-		h.Rejects = queue.NewSQSRejects(sqs.NewFromConfig(awsCfg), url)
+	h, err := d.Queue(ctx)
+	if err != nil {
+		setup.Fatal("queue", err)
 	}
 	lambda.Start(setup.Invoke(d, h.Handle))
 }

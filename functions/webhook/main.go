@@ -1,6 +1,6 @@
 // Command webhook is the Lambda function behind API Gateway (REST or HTTP
 // API) or a function URL that turns third-party webhooks into TalkJS
-// messages. It is wiring only; the handler is package handler/webhook.
+// messages. It is wiring only: the handler is built by internal/setup.
 package main
 
 import (
@@ -9,7 +9,6 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambda"
 
-	"github.com/talkjs-bridge/talkjs-bridge/internal/handler/webhook"
 	"github.com/talkjs-bridge/talkjs-bridge/internal/setup"
 )
 
@@ -18,6 +17,5 @@ func main() {
 	if err != nil {
 		setup.Fatal("webhook", err)
 	}
-	s := &webhook.Server{Routes: d.Routes, TalkJS: d.TalkJS, Secrets: d.WebhookSecrets(), Logger: d.Logger, Memo: d.Memo}
-	lambda.Start(setup.Invoke(d, s.Handle))
+	lambda.Start(setup.Invoke(d, d.Webhook().Handle))
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -16,10 +15,12 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/talkjs-bridge/talkjs-bridge/internal/democreds"
+	"github.com/talkjs-bridge/talkjs-bridge/internal/dispatch"
 	"github.com/talkjs-bridge/talkjs-bridge/internal/handler/queue"
 	"github.com/talkjs-bridge/talkjs-bridge/internal/handler/schedule"
-	"github.com/talkjs-bridge/talkjs-bridge/internal/handler/webhook"
 	"github.com/talkjs-bridge/talkjs-bridge/internal/inbox"
+	"github.com/talkjs-bridge/talkjs-bridge/internal/secretsource"
+	"github.com/talkjs-bridge/talkjs-bridge/internal/setup"
 	"github.com/talkjs-bridge/talkjs-bridge/mapping"
 	"github.com/talkjs-bridge/talkjs-bridge/talkjs"
 	"github.com/talkjs-bridge/talkjs-bridge/talkjs/talkjstest"
@@ -88,21 +89,33 @@ func New(opts Options) (*Server, error) {
 	} else {
 		s.TalkJSURL = talkjs.DefaultBaseURL
 	}
-	c, err := talkjs.NewClient(appID, talkjs.StaticKey(key), clientOpts...)
+	hooks := make(map[string]string, len(secrets))
+	for name, v := range secrets {
+		if v != "" {
+			hooks[name] = v
+		}
+	}
+	src, err := secretsource.NewStatic(key, appID, hooks)
+	if err != nil {
+		s.Close()
+		return nil, err
+	}
+	c, err := talkjs.NewClient(appID, src, clientOpts...)
 	if err != nil {
 		s.Close()
 		return nil, err
 	}
 	s.client = c
-	lookup := func(_ context.Context, name string) (string, error) {
-		if v, ok := secrets[name]; ok && v != "" {
-			return v, nil
-		}
-		return "", fmt.Errorf("%w: no webhook secret %q configured for the dev server", mapping.ErrSecretUnavailable, name)
+	// The handlers are built as the functions build theirs; only the
+	// rejects queue is a log line here, as there is no queue locally.
+	d := &setup.Deps{Routes: routes, TalkJS: c, Secrets: src, Logger: s.log, Memo: &dispatch.Memo{}, Function: "devserver"}
+	wh := d.Webhook()
+	s.sched = d.Schedule()
+	if s.queue, err = d.Queue(context.Background()); err != nil {
+		s.Close()
+		return nil, err
 	}
-	wh := &webhook.Server{Routes: routes, TalkJS: c, Secrets: lookup, Logger: s.log}
-	s.queue = &queue.Handler{Routes: routes, TalkJS: c, Logger: s.log, Concurrency: 8, Rejects: logRejects{s.log}}
-	s.sched = &schedule.Handler{Routes: routes, TalkJS: c, Logger: s.log, Concurrency: 8}
+	s.queue.Rejects = logRejects{s.log}
 
 	s.mux.Handle("POST /webhooks/{route}", wh)
 	s.mux.HandleFunc("POST /queue", s.serveQueue)

@@ -58,6 +58,10 @@ type Input struct {
 	Region     string          `json:"region,omitempty"`
 }
 
+// DefaultConcurrency is how many conversations a reminder sends to at once
+// when Handler.Concurrency is zero.
+const DefaultConcurrency = 8
+
 // Handler sends reminders. It is safe for concurrent use.
 type Handler struct {
 	Routes *mapping.Routes
@@ -68,7 +72,8 @@ type Handler struct {
 		ListConversations(ctx context.Context, opts talkjs.ListOptions) iter.Seq2[talkjs.Conversation, error]
 	}
 	Logger *slog.Logger
-	// Concurrency bounds how many conversations are sent to at once.
+	// Concurrency bounds how many conversations are sent to at once; zero
+	// means DefaultConcurrency.
 	Concurrency int
 	Now         func() time.Time
 }
@@ -232,7 +237,11 @@ func (h *Handler) run(ctx context.Context, j job) (sent, rejected int, err error
 	var retryErr error
 	sender := dispatch.NewSender(h.TalkJS)
 	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(max(h.Concurrency, 1))
+	conc := h.Concurrency
+	if conc <= 0 {
+		conc = DefaultConcurrency
+	}
+	g.SetLimit(conc)
 	deliver := func(conv talkjs.Conversation) {
 		g.Go(func() error {
 			msg, err := h.message(j, conv)
