@@ -132,27 +132,3 @@ func flatten(h http.Header) map[string]string {
 	}
 	return out
 }
-
-// ServeHTTP serves POST /webhooks/{route} as plain HTTP, for local runs.
-func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	body, err := readLimited(r, s.maxBody())
-	var resp Response
-	switch {
-	case errors.Is(err, errTooLarge):
-		resp = answer(http.StatusRequestEntityTooLarge, "body too large", fmt.Sprintf("the limit is %d bytes", s.maxBody()))
-	case err != nil:
-		resp = answer(http.StatusBadRequest, "body could not be read", err.Error())
-	default:
-		route := routeFromPath(r.URL.Path)
-		if route == "" {
-			resp = answer(http.StatusNotFound, "no such route", "POST /webhooks/{route}")
-		} else {
-			resp = s.Serve(r.Context(), Request{Method: r.Method, Route: route, Headers: r.Header, Body: body})
-		}
-	}
-	for k, vs := range resp.Header {
-		w.Header()[k] = vs
-	}
-	w.WriteHeader(resp.Status)
-	_, _ = w.Write(resp.Body)
-}
