@@ -6,13 +6,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"strconv"
-	"strings"
 	"unicode/utf8"
 
 	"github.com/talkjs-bridge/talkjs-bridge/internal/dispatch"
+	"github.com/talkjs-bridge/talkjs-bridge/internal/strictjson"
 	"github.com/talkjs-bridge/talkjs-bridge/talkjs"
 )
 
@@ -77,17 +76,12 @@ func ParseRouted(body string) (Routed, error) {
 // maxKeyLen keeps derived idempotency keys well inside what TalkJS stores.
 const maxKeyLen = 200
 
-// decode reads a record body strictly: an unknown field is far more often a
-// typo ("converstionId") than an intention, and a typo must not send a
-// message somewhere unexpected.
+// decode reads a record body strictly (package strictjson says why).
 func decode(body string, v any) error {
-	dec := json.NewDecoder(strings.NewReader(body))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		return fmt.Errorf("%w: body is not a valid command: %v", dispatch.ErrInvalidRecord, err)
-	}
-	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+	if err := strictjson.Decode([]byte(body), v); errors.Is(err, strictjson.ErrTrailingData) {
 		return fmt.Errorf("%w: body has data after the JSON object", dispatch.ErrInvalidRecord)
+	} else if err != nil {
+		return fmt.Errorf("%w: body is not a valid command: %v", dispatch.ErrInvalidRecord, err)
 	}
 	return nil
 }

@@ -52,7 +52,7 @@ func TestBadScheduleInput(t *testing.T) {
 		{"inline without conversations", `{"text":"Standup!",` + at + `}`, "needs conversationIds and text"},
 		{"inline with an empty list", `{"conversationIds":[],"text":"Standup!",` + at + `}`, "needs conversationIds and text"},
 		{"inline UserMessage without sender", `{"conversationIds":["bs-1"],"text":"x","type":"UserMessage",` + at + `}`, "needs a sender"},
-		{"inline SystemMessage with sender", `{"conversationIds":["bs-1"],"text":"x","sender":"bot",` + at + `}`, "needs a sender"},
+		{"inline SystemMessage with sender", `{"conversationIds":["bs-1"],"text":"x","sender":"bot",` + at + `}`, "has no sender"},
 		{"inline custom not strings", `{"conversationIds":["bs-1"],"text":"x","custom":{"n":1},` + at + `}`, "cannot unmarshal number"},
 		{"deeply nested", strings.Repeat(`{"detail":`, 20_000) + "1" + strings.Repeat("}", 20_000), "exceeded max depth"},
 	}

@@ -1,14 +1,12 @@
 package schedule
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"iter"
 	"log/slog"
 	"maps"
@@ -22,6 +20,7 @@ import (
 
 	"github.com/talkjs-bridge/talkjs-bridge/internal/dispatch"
 	"github.com/talkjs-bridge/talkjs-bridge/internal/metrics"
+	"github.com/talkjs-bridge/talkjs-bridge/internal/strictjson"
 	"github.com/talkjs-bridge/talkjs-bridge/mapping"
 	"github.com/talkjs-bridge/talkjs-bridge/talkjs"
 )
@@ -97,13 +96,10 @@ type Summary struct {
 // make that retry skip what was already sent.
 func (h *Handler) Handle(ctx context.Context, raw json.RawMessage) (Summary, error) {
 	var in Input
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&in); err != nil {
-		return Summary{}, fmt.Errorf("%w: %v", ErrInvalidInput, err)
-	}
-	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+	if err := strictjson.Decode(raw, &in); errors.Is(err, strictjson.ErrTrailingData) {
 		return Summary{}, fmt.Errorf("%w: data after the input's JSON object", ErrInvalidInput)
+	} else if err != nil {
+		return Summary{}, fmt.Errorf("%w: %v", ErrInvalidInput, err)
 	}
 	jobs, err := h.plan(ctx, in)
 	if err != nil {
@@ -165,14 +161,13 @@ func (h *Handler) plan(ctx context.Context, in Input) ([]job, error) {
 		if in.Type == "" {
 			in.Type = talkjs.SystemMessage
 		}
-		if in.Type != talkjs.SystemMessage && in.Type != talkjs.UserMessage {
-			return nil, fmt.Errorf("%w: type %q is not UserMessage or SystemMessage", ErrInvalidInput, in.Type)
+		// The message rules are the client's, checked here so that a bad
+		// schedule fails before anything is sent.
+		if err := (talkjs.NewMessage{Type: in.Type, Sender: in.Sender, Text: in.Text, Custom: in.Custom}).Validate(); err != nil {
+			return nil, fmt.Errorf("%w: %v", ErrInvalidInput, err)
 		}
 		if slices.Contains(in.ConversationIDs, "") {
 			return nil, fmt.Errorf("%w: conversationIds holds an empty id", ErrInvalidInput)
-		}
-		if (in.Type == talkjs.UserMessage) != (in.Sender != "") {
-			return nil, fmt.Errorf("%w: a UserMessage needs a sender, a SystemMessage has none", ErrInvalidInput)
 		}
 		sched := in.Schedule
 		if sched == "" {
