@@ -1,7 +1,6 @@
 package verify
 
 import (
-	"crypto/hmac"
 	"crypto/sha1"
 	"crypto/sha256"
 	"crypto/sha512"
@@ -211,12 +210,7 @@ func (s *hmacScheme) check(keys [][]byte) func(*Verifier, http.Header, []byte) e
 		if !ok {
 			return fmt.Errorf("%w: %s is not a %s", ErrMalformedSignature, s.header, s.describe())
 		}
-		matched := false
-		for _, key := range keys {
-			// Every key is tried, so timing does not tell which one matched.
-			matched = hmac.Equal(s.sum(key, ts, body), sig) || matched
-		}
-		if !matched {
+		if !macMatches(s.newHash, keys, [][]byte{sig}, s.message(ts, body)...) {
 			return fmt.Errorf("%w: %s matches no secret", ErrSignatureMismatch, s.header)
 		}
 		if s.tsHeader != "" {
@@ -228,19 +222,20 @@ func (s *hmacScheme) check(keys [][]byte) func(*Verifier, http.Header, []byte) e
 	}
 }
 
-func (s *hmacScheme) sum(key []byte, ts string, body []byte) []byte {
-	mac := hmac.New(s.newHash, key)
-	for _, p := range s.parts {
+// message lists the parts the scheme signs, in order.
+func (s *hmacScheme) message(ts string, body []byte) [][]byte {
+	parts := make([][]byte, len(s.parts))
+	for i, p := range s.parts {
 		switch p.kind {
 		case literalPart:
-			mac.Write([]byte(p.literal))
+			parts[i] = []byte(p.literal)
 		case timestampPart:
-			mac.Write([]byte(ts))
+			parts[i] = []byte(ts)
 		case bodyPart:
-			mac.Write(body)
+			parts[i] = body
 		}
 	}
-	return mac.Sum(nil)
+	return parts
 }
 
 func (s *hmacScheme) decode(enc string) ([]byte, bool) {

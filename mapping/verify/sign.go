@@ -1,7 +1,6 @@
 package verify
 
 import (
-	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
@@ -30,10 +29,7 @@ func Sign(c Config, secret []byte, id string, at time.Time, body []byte) (http.H
 	switch c.Preset {
 	case PresetStripe:
 		ts := strconv.FormatInt(at.Unix(), 10)
-		m := hmac.New(sha256.New, secret)
-		m.Write([]byte(ts + "."))
-		m.Write(body)
-		h.Set(stripeHeader, "t="+ts+",v1="+hex.EncodeToString(m.Sum(nil)))
+		h.Set(stripeHeader, "t="+ts+",v1="+hex.EncodeToString(sumMAC(sha256.New, secret, []byte(ts), dot, body)))
 	case PresetStandardWebhooks:
 		key, err := swKey(secret, "secrets")
 		if err != nil {
@@ -44,12 +40,9 @@ func Sign(c Config, secret []byte, id string, at time.Time, body []byte) (http.H
 			id = "msg_" + hex.EncodeToString(sum[:12])
 		}
 		ts := strconv.FormatInt(at.Unix(), 10)
-		m := hmac.New(sha256.New, key)
-		m.Write([]byte(id + "." + ts + "."))
-		m.Write(body)
 		h.Set(swStandard.id, id)
 		h.Set(swStandard.timestamp, ts)
-		h.Set(swStandard.signature, "v1,"+base64.StdEncoding.EncodeToString(m.Sum(nil)))
+		h.Set(swStandard.signature, "v1,"+base64.StdEncoding.EncodeToString(sumMAC(sha256.New, key, []byte(id), dot, []byte(ts), dot, body)))
 	case PresetBasic:
 		h.Set(authorization, "Basic "+base64.StdEncoding.EncodeToString([]byte(c.Username+":"+string(secret))))
 	case PresetBearer:
@@ -70,7 +63,7 @@ func Sign(c Config, secret []byte, id string, at time.Time, body []byte) (http.H
 			}
 			h.Set(s.tsHeader, ts)
 		}
-		sum := s.sum(secret, ts, body)
+		sum := sumMAC(s.newHash, secret, s.message(ts, body)...)
 		var enc string
 		switch {
 		case s.base64:

@@ -1,7 +1,6 @@
 package verify
 
 import (
-	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
 	"fmt"
@@ -99,20 +98,7 @@ func standardWebhooksCheck(secrets [][]byte) (func(*Verifier, http.Header, []byt
 			}
 			return fmt.Errorf("%w: %s has no v1 signature", ErrMissingSignature, names.signature)
 		}
-		matched := false
-		for _, key := range keys {
-			mac := hmac.New(sha256.New, key)
-			mac.Write([]byte(id))
-			mac.Write([]byte{'.'})
-			mac.Write([]byte(ts))
-			mac.Write([]byte{'.'})
-			mac.Write(body)
-			sum := mac.Sum(nil)
-			for _, sig := range sigs {
-				matched = hmac.Equal(sum, sig) || matched
-			}
-		}
-		if !matched {
+		if !macMatches(sha256.New, keys, sigs, []byte(id), dot, []byte(ts), dot, body) {
 			return fmt.Errorf("%w: %s matches no secret", ErrSignatureMismatch, names.signature)
 		}
 		return v.checkTime(names.timestamp, at)

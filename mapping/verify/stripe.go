@@ -1,7 +1,6 @@
 package verify
 
 import (
-	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
@@ -61,18 +60,7 @@ func stripeCheck(keys [][]byte) func(*Verifier, http.Header, []byte) error {
 			}
 			return fmt.Errorf("%w: %s has no v1 signature", ErrMissingSignature, stripeHeader)
 		}
-		matched := false
-		for _, key := range keys {
-			mac := hmac.New(sha256.New, key)
-			mac.Write([]byte(ts))
-			mac.Write([]byte{'.'})
-			mac.Write(body)
-			sum := mac.Sum(nil)
-			for _, sig := range sigs {
-				matched = hmac.Equal(sum, sig) || matched
-			}
-		}
-		if !matched {
+		if !macMatches(sha256.New, keys, sigs, []byte(ts), dot, body) {
 			return fmt.Errorf("%w: %s matches no secret", ErrSignatureMismatch, stripeHeader)
 		}
 		return v.checkTime(stripeHeader+" t", at)
