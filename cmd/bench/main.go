@@ -166,7 +166,7 @@ const (
 func generatedBlock(m machine, s settings, table string, trace []initEntry, elapsed time.Duration) string {
 	var b strings.Builder
 	b.WriteString(beginMarker + "\n\n")
-	fmt.Fprintf(&b, "Measured %s by `go run ./bench -n %d -rounds %d -sends %d -batches %d` in %v.\n\n",
+	fmt.Fprintf(&b, "Measured %s by `go run ./cmd/bench -n %d -rounds %d -sends %d -batches %d` in %v.\n\n",
 		m.when.UTC().Format("2006-01-02 15:04 MST"), s.coldRuns, s.rounds, s.sends, s.batches, elapsed)
 	b.WriteString("```\n" + m.String() + "\n```\n\n")
 	b.WriteString(table)
