@@ -27,7 +27,13 @@ func TestValidate(t *testing.T) {
 			Encoding: "base64", Signed: "v1:{timestamp}:{body}", TimestampHeader: "X-Ts", Tolerance: time.Minute}, "", nil},
 
 		{"no preset", Config{Secrets: one}, "preset", ErrUnknownPreset},
-		{"unknown preset", Config{Preset: "gitlab", Secrets: one}, "preset", ErrUnknownPreset},
+		{"unknown preset", Config{Preset: "gitlub", Secrets: one}, "preset", ErrUnknownPreset},
+		{"grafana with its header names", Config{Preset: PresetGrafana, Secrets: one, Header: "X-Sig", TimestampHeader: "X-Ts", Tolerance: time.Minute}, "", nil},
+		{"grafana with a prefix", Config{Preset: PresetGrafana, Secrets: one, Prefix: "sha256="}, "prefix", ErrInvalidConfig},
+		{"grafana bad header name", Config{Preset: PresetGrafana, Secrets: one, Header: "X Sig"}, "header", ErrInvalidConfig},
+		{"header on twitch", Config{Preset: PresetTwitch, Secrets: one, Header: "X-Other"}, "header", ErrInvalidConfig},
+		{"paddle with tolerance", Config{Preset: PresetPaddle, Secrets: one, Tolerance: time.Minute}, "", nil},
+		{"tolerance on twilio", Config{Preset: PresetTwilio, Secrets: one, Tolerance: time.Minute}, "tolerance", ErrInvalidConfig},
 		{"no secrets", Config{Preset: PresetGitHub}, "secrets", ErrEmptySecret},
 		{"empty secret name", Config{Preset: PresetGitHub, Secrets: []string{"a", " "}}, "secrets[1]", ErrEmptySecret},
 		{"none with secrets", Config{Preset: PresetNone, Secrets: one}, "secrets", ErrInvalidConfig},
@@ -87,6 +93,9 @@ func TestNewFailsClosed(t *testing.T) {
 		{"empty secret, basic", Config{Preset: PresetBasic, Username: "u"}, [][]byte{nil}, ErrEmptySecret},
 		{"whsec_ not base64", Config{Preset: PresetStandardWebhooks}, [][]byte{[]byte("whsec_!!not-base64!!")}, ErrInvalidConfig},
 		{"whsec_ decodes to nothing", Config{Preset: PresetStandardWebhooks}, [][]byte{[]byte("whsec_")}, ErrEmptySecret},
+		{"gitlab-signing whsec_ not base64", Config{Preset: PresetGitLabSigning}, [][]byte{[]byte("whsec_!!not-base64!!")}, ErrInvalidConfig},
+		{"gitlab token with a newline", Config{Preset: PresetGitLab}, [][]byte{[]byte("gl-token-value\n")}, ErrInvalidConfig},
+		{"gitlab token with a leading space", Config{Preset: PresetGitLab}, [][]byte{[]byte(" gl-token-value")}, ErrInvalidConfig},
 		{"unknown preset", Config{Preset: "nope"}, [][]byte{[]byte("x")}, ErrUnknownPreset},
 		{"missing preset", Config{}, nil, ErrUnknownPreset},
 	} {
@@ -113,7 +122,9 @@ func TestNewWithoutSecretNames(t *testing.T) {
 
 func TestPresets(t *testing.T) {
 	got := Presets()
-	want := []string{"basic", "bearer", "github", "hmac", "none", "shopify", "slack", "standard-webhooks", "stripe", "talkjs"}
+	want := []string{"basic", "bearer", "bitbucket", "calendly", "circleci", "github", "gitlab", "gitlab-signing",
+		"grafana", "hmac", "intercom", "jira", "linear", "none", "paddle", "pagerduty", "sentry", "shopify", "slack",
+		"standard-webhooks", "stripe", "talkjs", "twilio", "twitch", "typeform", "vercel", "zendesk", "zoom"}
 	if !slices.Equal(got, want) {
 		t.Fatalf("Presets() = %v, want %v", got, want)
 	}

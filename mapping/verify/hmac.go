@@ -14,21 +14,30 @@ import (
 )
 
 // hmacScheme is one header carrying an HMAC of a signed string built from the
-// body and, optionally, a timestamp header. github, shopify, slack and talkjs
-// are fixed instances of it; preset hmac builds one from the Config.
+// body and, optionally, a timestamp header and other headers. Most presets
+// are fixed instances of it (hmacpresets.go); preset hmac builds one from
+// the Config.
 type hmacScheme struct {
-	header   string
-	prefix   string
-	newHash  func() hash.Hash
-	size     int
-	base64   bool
+	header string
+	// alt are other spellings of header, tried in order when it is absent
+	// (Shopify's newer Shopify-Hmac-Sha256, Sentry's legacy header).
+	alt     []string
+	prefix  string
+	newHash func() hash.Hash
+	size    int
+	base64  bool
+	// upper: Sign writes uppercase hex (TalkJS); either case verifies.
+	upper    bool
 	parts    []part
 	tsHeader string
 	tsUnit   timeUnit
+	// untimed, when set, is what the sender signs when it sends no
+	// tsHeader at all (Grafana without a timestamp header configured).
+	untimed []part
 }
 
 // part is one piece of a signed string: a literal, the timestamp header's
-// raw value, or the body.
+// raw value, another header's value (literal names it), or the body.
 type part struct {
 	kind    partKind
 	literal string
@@ -40,48 +49,18 @@ const (
 	literalPart partKind = iota
 	timestampPart
 	bodyPart
+	headerPart
 )
 
 var bodyOnly = []part{{kind: bodyPart}}
 
-func (c Config) hmacScheme() (*hmacScheme, error) {
-	switch c.Preset {
-	case PresetGitHub:
-		// X-Hub-Signature-256: sha256=<hex HMAC-SHA256 of the raw body>.
-		return &hmacScheme{header: "X-Hub-Signature-256", prefix: "sha256=", newHash: sha256.New, size: sha256.Size, parts: bodyOnly}, nil
-	case PresetShopify:
-		// X-Shopify-Hmac-Sha256: <base64 HMAC-SHA256 of the raw body>.
-		return &hmacScheme{header: "X-Shopify-Hmac-Sha256", newHash: sha256.New, size: sha256.Size, base64: true, parts: bodyOnly}, nil
-	case PresetSlack:
-		// X-Slack-Signature: v0=<hex HMAC-SHA256 of "v0:<timestamp>:<body>">.
-		return &hmacScheme{
-			header: "X-Slack-Signature", prefix: "v0=", newHash: sha256.New, size: sha256.Size,
-			parts:    []part{{literal: "v0:"}, {kind: timestampPart}, {literal: ":"}, {kind: bodyPart}},
-			tsHeader: "X-Slack-Request-Timestamp", tsUnit: seconds,
-		}, nil
-	case PresetTalkJS:
-		// X-TalkJS-Signature: <uppercase hex HMAC-SHA256 of "<timestamp>.<body>">.
-		// TalkJS's docs do not state the timestamp's unit, so both seconds
-		// and milliseconds are read.
-		return &hmacScheme{
-			header: "X-TalkJS-Signature", newHash: sha256.New, size: sha256.Size,
-			parts:    []part{{kind: timestampPart}, {literal: "."}, {kind: bodyPart}},
-			tsHeader: "X-TalkJS-Timestamp", tsUnit: secondsOrMS,
-		}, nil
-	}
-	return c.genericHMAC()
-}
-
 func (c Config) genericHMAC() (*hmacScheme, error) {
 	s := &hmacScheme{header: strings.TrimSpace(c.Header), prefix: c.Prefix, tsHeader: strings.TrimSpace(c.TimestampHeader), tsUnit: secondsOrMS}
+	if err := checkHeaderNames(c); err != nil {
+		return nil, err
+	}
 	if s.header == "" {
 		return nil, configErr("header", ErrInvalidConfig, "required for preset hmac")
-	}
-	if !validHeaderName(s.header) {
-		return nil, configErr("header", ErrInvalidConfig, "%q is not a valid header name", s.header)
-	}
-	if s.tsHeader != "" && !validHeaderName(s.tsHeader) {
-		return nil, configErr("timestampHeader", ErrInvalidConfig, "%q is not a valid header name", s.tsHeader)
 	}
 	switch strings.ToLower(c.Algorithm) {
 	case "sha1":
@@ -176,6 +155,17 @@ func parseSigned(tmpl string) ([]part, error) {
 	return merged, nil
 }
 
+// checkHeaderNames checks the header overrides a Config may carry.
+func checkHeaderNames(c Config) error {
+	if h := strings.TrimSpace(c.Header); h != "" && !validHeaderName(h) {
+		return configErr("header", ErrInvalidConfig, "%q is not a valid header name", h)
+	}
+	if h := strings.TrimSpace(c.TimestampHeader); h != "" && !validHeaderName(h) {
+		return configErr("timestampHeader", ErrInvalidConfig, "%q is not a valid header name", h)
+	}
+	return nil
+}
+
 func validHeaderName(name string) bool {
 	for _, r := range name {
 		if r > 0x7e || r <= ' ' || strings.ContainsRune("\"(),/:;<=>?@[\\]{}", r) {
@@ -185,35 +175,50 @@ func validHeaderName(name string) bool {
 	return name != ""
 }
 
-func (s *hmacScheme) check(keys [][]byte) func(*Verifier, http.Header, []byte) error {
-	return func(v *Verifier, h http.Header, body []byte) error {
-		raw := header(h, s.header)
-		if raw == "" {
-			return fmt.Errorf("%w: no %s header", ErrMissingSignature, s.header)
+func (s *hmacScheme) check(keys [][]byte) checkFunc {
+	return func(v *Verifier, r *Request) error {
+		name, raw := s.header, header(r.Header, s.header)
+		for _, alt := range s.alt {
+			if raw != "" {
+				break
+			}
+			name, raw = alt, header(r.Header, alt)
 		}
+		if raw == "" {
+			return fmt.Errorf("%w: no %s header", ErrMissingSignature, s.names())
+		}
+		parts := s.parts
 		var ts string
 		var at time.Time
 		if s.tsHeader != "" {
-			ts = header(h, s.tsHeader)
-			if ts == "" {
+			ts = header(r.Header, s.tsHeader)
+			switch {
+			case ts == "" && s.untimed != nil:
+				parts = s.untimed
+			case ts == "":
 				return fmt.Errorf("%w: no %s header", ErrMissingTimestamp, s.tsHeader)
-			}
-			var err error
-			if at, err = parseTimestamp(s.tsHeader, ts, s.tsUnit); err != nil {
-				return err
+			default:
+				var err error
+				if at, err = parseTimestamp(s.tsHeader, ts, s.tsUnit); err != nil {
+					return err
+				}
 			}
 		}
 		if len(raw) < len(s.prefix) || !strings.EqualFold(raw[:len(s.prefix)], s.prefix) {
-			return fmt.Errorf("%w: %s does not start with %q", ErrMalformedSignature, s.header, s.prefix)
+			return fmt.Errorf("%w: %s does not start with %q", ErrMalformedSignature, name, s.prefix)
 		}
 		sig, ok := s.decode(raw[len(s.prefix):])
 		if !ok {
-			return fmt.Errorf("%w: %s is not a %s", ErrMalformedSignature, s.header, s.describe())
+			return fmt.Errorf("%w: %s is not a %s", ErrMalformedSignature, name, s.describe())
 		}
-		if !macMatches(s.newHash, keys, [][]byte{sig}, s.message(ts, body)...) {
-			return fmt.Errorf("%w: %s matches no secret", ErrSignatureMismatch, s.header)
+		msg, err := s.message(parts, r.Header, ts, r.Body)
+		if err != nil {
+			return err
 		}
-		if s.tsHeader != "" {
+		if !macMatches(s.newHash, keys, [][]byte{sig}, msg...) {
+			return fmt.Errorf("%w: %s matches no secret", ErrSignatureMismatch, name)
+		}
+		if ts != "" {
 			// Checked after the signature, so a stale error means a genuine
 			// but late (or replayed) request, or a skewed clock.
 			return v.checkTime(s.tsHeader, at)
@@ -222,20 +227,36 @@ func (s *hmacScheme) check(keys [][]byte) func(*Verifier, http.Header, []byte) e
 	}
 }
 
-// message lists the parts the scheme signs, in order.
-func (s *hmacScheme) message(ts string, body []byte) [][]byte {
-	parts := make([][]byte, len(s.parts))
-	for i, p := range s.parts {
+// names lists the accepted signature header spellings for messages.
+func (s *hmacScheme) names() string {
+	if len(s.alt) == 0 {
+		return s.header
+	}
+	return s.header + " (or " + strings.Join(s.alt, ", ") + ")"
+}
+
+// message lists the parts the scheme signs, in order. A signed header
+// other than the timestamp must be present: signing its absence would let a
+// request drop it.
+func (s *hmacScheme) message(parts []part, h http.Header, ts string, body []byte) ([][]byte, error) {
+	out := make([][]byte, len(parts))
+	for i, p := range parts {
 		switch p.kind {
 		case literalPart:
-			parts[i] = []byte(p.literal)
+			out[i] = []byte(p.literal)
 		case timestampPart:
-			parts[i] = []byte(ts)
+			out[i] = []byte(ts)
 		case bodyPart:
-			parts[i] = body
+			out[i] = body
+		case headerPart:
+			val := header(h, p.literal)
+			if val == "" {
+				return nil, fmt.Errorf("%w: no %s header", ErrMissingSignature, p.literal)
+			}
+			out[i] = []byte(val)
 		}
 	}
-	return parts
+	return out, nil
 }
 
 func (s *hmacScheme) decode(enc string) ([]byte, bool) {

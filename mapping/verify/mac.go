@@ -33,3 +33,6 @@ func sumMAC(newHash func() hash.Hash, key []byte, parts ...[]byte) []byte {
 	}
 	return m.Sum(nil)
 }
+
+// macEqual compares two digests in constant time.
+func macEqual(a, b []byte) bool { return hmac.Equal(a, b) }

@@ -2,6 +2,7 @@ package verify
 
 import (
 	"errors"
+	"slices"
 	"testing"
 	"time"
 )
@@ -57,22 +58,27 @@ func TestSignRoundTrip(t *testing.T) {
 				t.Fatal(err)
 			}
 			v.Now = fixedClock
-			h, err := Sign(p.cfg, secret, "", testNow, body)
+			h, err := signWith(p, secret, "", testNow, body)
 			if err != nil {
 				t.Fatalf("Sign: %v", err)
 			}
-			if err := v.Verify(h, body); err != nil {
+			if err := v.VerifyRequest(p.request(h, body)); err != nil {
 				t.Fatalf("Verify(Sign(...)): %v", err)
 			}
 			if name == PresetNone {
 				return
 			}
 			// And the other way: Sign agrees with the independent test signer.
-			if err := v.Verify(p.sign(currentKey, body, testNow), body); err != nil {
+			if err := v.VerifyRequest(p.request(p.sign(currentKey, body, testNow), body)); err != nil {
 				t.Fatalf("Verify(test signer): %v", err)
 			}
 			if p.bodyBound {
-				if err := v.Verify(h, append(body, '!')); !errors.Is(err, ErrSignatureMismatch) {
+				tampered := append(slices.Clone(body), '!')
+				r := p.request(h, tampered)
+				if p.url != nil {
+					r.URL = p.url(body) // the URL Twilio signed
+				}
+				if err := v.VerifyRequest(r); !errors.Is(err, ErrSignatureMismatch) {
 					t.Fatalf("tampered: %v, want ErrSignatureMismatch", err)
 				}
 			}

@@ -13,11 +13,11 @@ const authorization = "Authorization"
 
 // basicCheck verifies Authorization: Basic base64(user:password), the secret
 // being the password. Alertmanager's http_config.basic_auth sends this.
-func basicCheck(username string, keys [][]byte) func(*Verifier, http.Header, []byte) error {
+func basicCheck(username string, keys [][]byte) checkFunc {
 	wantUser := sha256.Sum256([]byte(username))
 	digests := digestAll(keys)
-	return func(_ *Verifier, h http.Header, _ []byte) error {
-		cred, err := credentials(h, "Basic")
+	return func(_ *Verifier, r *Request) error {
+		cred, err := credentials(r.Header, "Basic")
 		if err != nil {
 			return err
 		}
@@ -40,10 +40,10 @@ func basicCheck(username string, keys [][]byte) func(*Verifier, http.Header, []b
 
 // bearerCheck verifies Authorization: Bearer <secret>, as Alertmanager's
 // http_config.authorization sends it.
-func bearerCheck(keys [][]byte) func(*Verifier, http.Header, []byte) error {
+func bearerCheck(keys [][]byte) checkFunc {
 	digests := digestAll(keys)
-	return func(_ *Verifier, h http.Header, _ []byte) error {
-		token, err := credentials(h, "Bearer")
+	return func(_ *Verifier, r *Request) error {
+		token, err := credentials(r.Header, "Bearer")
 		if err != nil {
 			return err
 		}
@@ -52,6 +52,48 @@ func bearerCheck(keys [][]byte) func(*Verifier, http.Header, []byte) error {
 		}
 		return nil
 	}
+}
+
+const gitlabTokenHeader = "X-Gitlab-Token"
+
+// gitlabTokenCheck verifies X-Gitlab-Token: the webhook's secret token in
+// plain text (GitLab docs, webhooks.md). It proves only that the sender knows
+// the token, not that the body is GitLab's: prefer gitlab-signing where the
+// instance has signing tokens.
+func gitlabTokenCheck(keys [][]byte) checkFunc {
+	digests := digestAll(keys)
+	return func(_ *Verifier, r *Request) error {
+		token := header(r.Header, gitlabTokenHeader)
+		if token == "" {
+			return fmt.Errorf("%w: no %s header", ErrMissingSignature, gitlabTokenHeader)
+		}
+		if matchAny(digests, token) != 1 {
+			return fmt.Errorf("%w: %s matches no secret", ErrSignatureMismatch, gitlabTokenHeader)
+		}
+		return nil
+	}
+}
+
+// tokensValid refuses, at load time, tokens that a header can never carry
+// as-is: what names the kind of token and rule what valid demands, for the
+// error.
+func tokensValid(keys [][]byte, valid func([]byte) bool, what, rule string) error {
+	for i, k := range keys {
+		if !valid(k) {
+			return configErr(fmt.Sprintf("secrets[%d]", i), ErrInvalidConfig, "%s cannot hold %s", what, rule)
+		}
+	}
+	return nil
+}
+
+// validHeaderValue reports whether k survives as a trimmed header value.
+func validHeaderValue(k []byte) bool {
+	for _, b := range k {
+		if (b < ' ' && b != '\t') || b == 0x7f {
+			return false
+		}
+	}
+	return strings.TrimSpace(string(k)) == string(k)
 }
 
 // credentials returns what follows the auth scheme (case-insensitive, RFC 9110).

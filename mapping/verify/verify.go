@@ -23,12 +23,81 @@ const (
 	PresetBearer           = "bearer"
 	PresetHMAC             = "hmac"
 	PresetNone             = "none"
+
+	PresetGitLab        = "gitlab"
+	PresetGitLabSigning = "gitlab-signing"
+	PresetBitbucket     = "bitbucket"
+	PresetCircleCI      = "circleci"
+	PresetSentry        = "sentry"
+	PresetPagerDuty     = "pagerduty"
+	PresetGrafana       = "grafana"
+	PresetPaddle        = "paddle"
+	PresetTwilio        = "twilio"
+	PresetZoom          = "zoom"
+	PresetTwitch        = "twitch"
+	PresetJira          = "jira"
+	PresetLinear        = "linear"
+	PresetZendesk       = "zendesk"
+	PresetCalendly      = "calendly"
+	PresetTypeform      = "typeform"
+	PresetIntercom      = "intercom"
+	PresetVercel        = "vercel"
 )
 
+// spec is what the rest of the package needs to know about a preset
+// beyond how it checks a request.
+type spec struct {
+	// tolerance is the sender's documented (or, where it documents none,
+	// our chosen) replay window; zero when the preset signs no timestamp.
+	tolerance time.Duration
+	// delivery names the header carrying the sender's delivery id, set
+	// only when the signature covers that header.
+	delivery string
+	// needsURL: the signature covers the public URL ([Request.URL]).
+	needsURL bool
+	// overrides: header and timestampHeader may be set in the Config.
+	overrides bool
+}
+
+// specs lists every preset; doc.go has the same table for people, with
+// the source of each tolerance.
+var specs = map[string]spec{
+	PresetGitHub:           {},
+	PresetStripe:           {tolerance: 5 * time.Minute},
+	PresetShopify:          {},
+	PresetSlack:            {tolerance: 5 * time.Minute},
+	PresetStandardWebhooks: {tolerance: 5 * time.Minute, delivery: swStandard.id},
+	PresetTalkJS:           {tolerance: 5 * time.Minute},
+	PresetBasic:            {},
+	PresetBearer:           {},
+	PresetHMAC:             {tolerance: DefaultTolerance, overrides: true},
+	PresetNone:             {},
+	PresetGitLab:           {},
+	PresetGitLabSigning:    {tolerance: 5 * time.Minute, delivery: swStandard.id},
+	PresetBitbucket:        {},
+	PresetCircleCI:         {},
+	PresetSentry:           {},
+	PresetPagerDuty:        {},
+	PresetGrafana:          {tolerance: 5 * time.Minute, overrides: true},
+	PresetPaddle:           {tolerance: 5 * time.Second},
+	PresetTwilio:           {needsURL: true},
+	PresetZoom:             {tolerance: 5 * time.Minute},
+	PresetTwitch:           {tolerance: 10 * time.Minute, delivery: twitchMessageID},
+	PresetJira:             {},
+	PresetLinear:           {tolerance: time.Minute},
+	PresetZendesk:          {tolerance: 5 * time.Minute},
+	PresetCalendly:         {tolerance: 5 * time.Minute},
+	PresetTypeform:         {},
+	PresetIntercom:         {},
+	PresetVercel:           {},
+}
+
 // DefaultTolerance is how far a signed timestamp may be from the clock, in
-// either direction, for every preset that signs one (Stripe, Slack and
+// either direction, for most presets that sign one (Stripe, Slack and
 // Standard Webhooks all document five minutes) and for hmac with a
-// timestamp header, unless the config says otherwise.
+// timestamp header, unless the config says otherwise. Paddle (5 s), Linear
+// (1 min) and Twitch (10 min) have their senders' own; see [Config.Tolerance]
+// and the table in the package doc.
 const DefaultTolerance = 5 * time.Minute
 
 // maxSignatures bounds how many candidate signatures one header may carry, so
@@ -53,6 +122,10 @@ var (
 	ErrTimestampInFuture error = &failure{"timestamp in the future"}
 	// ErrMissingTimestamp: the scheme signs a timestamp and the request has none.
 	ErrMissingTimestamp error = &failure{"missing timestamp"}
+	// ErrMissingURL: the scheme signs the public URL (twilio) and the caller
+	// passed none in [Request.URL], or one that is not an absolute http(s)
+	// URL. It is the caller's mistake, not the sender's, but still refuses.
+	ErrMissingURL error = &failure{"no public URL to check the signature against"}
 )
 
 // Construction and validation errors; they do not wrap [ErrUnverified].
@@ -162,9 +235,9 @@ func (c *Config) UnmarshalJSON(data []byte) error {
 
 // Presets lists the accepted preset names, sorted.
 func Presets() []string {
-	names := []string{
-		PresetBasic, PresetBearer, PresetGitHub, PresetHMAC, PresetNone,
-		PresetShopify, PresetSlack, PresetStandardWebhooks, PresetStripe, PresetTalkJS,
+	names := make([]string, 0, len(specs))
+	for name := range specs {
+		names = append(names, name)
 	}
 	slices.Sort(names)
 	return names
@@ -200,17 +273,29 @@ func (c Config) validate() error {
 	case PresetHMAC:
 		_, err := c.hmacScheme()
 		return err
-	case PresetGitHub, PresetStripe, PresetShopify, PresetSlack, PresetStandardWebhooks,
-		PresetTalkJS, PresetBasic, PresetBearer, PresetNone:
-	default:
+	}
+	sp, ok := specs[c.Preset]
+	if !ok {
 		return configErr("preset", ErrUnknownPreset, "unknown preset %q (one of %s)", c.Preset, strings.Join(Presets(), ", "))
 	}
-	for _, f := range []struct{ name, value string }{
-		{"header", c.Header}, {"prefix", c.Prefix}, {"algorithm", c.Algorithm},
-		{"encoding", c.Encoding}, {"signed", c.Signed}, {"timestampHeader", c.TimestampHeader},
+	for _, f := range []struct {
+		name, value string
+		override    bool
+	}{
+		{"header", c.Header, true}, {"prefix", c.Prefix, false}, {"algorithm", c.Algorithm, false},
+		{"encoding", c.Encoding, false}, {"signed", c.Signed, false}, {"timestampHeader", c.TimestampHeader, true},
 	} {
-		if f.value != "" {
-			return configErr(f.name, ErrInvalidConfig, "applies only to preset hmac, not %s", c.Preset)
+		if f.value == "" || (f.override && sp.overrides) {
+			continue
+		}
+		if f.override {
+			return configErr(f.name, ErrInvalidConfig, "applies only to presets hmac and grafana, not %s", c.Preset)
+		}
+		return configErr(f.name, ErrInvalidConfig, "applies only to preset hmac, not %s", c.Preset)
+	}
+	if sp.overrides {
+		if _, err := c.hmacScheme(); err != nil {
+			return err
 		}
 	}
 	switch c.Preset {
@@ -239,12 +324,82 @@ func (c Config) validate() error {
 }
 
 func presetHasTimestamp(preset string) bool {
-	switch preset {
-	case PresetStripe, PresetSlack, PresetStandardWebhooks, PresetTalkJS:
-		return true
-	}
-	return false
+	return specs[preset].tolerance > 0 && preset != PresetHMAC
 }
+
+// SignsTimestamp reports whether requests for c carry a signed timestamp
+// that goes stale, so a tool re-sending a captured request must re-sign it.
+// It has no side effects.
+func (c Config) SignsTimestamp() bool {
+	switch c.Preset {
+	case PresetHMAC:
+		return c.TimestampHeader != ""
+	case PresetGrafana:
+		// Only when Grafana is set to send one; the verifier then checks it.
+		return c.TimestampHeader != ""
+	}
+	return presetHasTimestamp(c.Preset)
+}
+
+// DefaultToleranceFor returns the replay window a preset uses when the
+// Config sets none, or 0 when the preset signs no timestamp.
+func DefaultToleranceFor(preset string) time.Duration {
+	return specs[preset].tolerance
+}
+
+// DeliveryIDHeader returns the header carrying the sender's delivery id when,
+// and only when, c's signature covers it (standard-webhooks and
+// gitlab-signing: webhook-id; twitch: Twitch-Eventsub-Message-Id), else "".
+// An idempotency key taken from any other header could be changed by
+// whoever replays a request. It has no side effects.
+func (c Config) DeliveryIDHeader() string {
+	return specs[c.Preset].delivery
+}
+
+// SignedDeliveryID returns the delivery id that a request verified under c
+// carries in a signed header, or "" when the preset signs none. For
+// standard-webhooks it follows the header naming the verifier used
+// (webhook-id, or svix-id for a request signed only with svix- headers).
+// Call it only after [Verifier.Verify] accepted the request. It has no side
+// effects.
+func (c Config) SignedDeliveryID(h http.Header) string {
+	name := c.DeliveryIDHeader()
+	if name == "" {
+		return ""
+	}
+	if c.Preset == PresetStandardWebhooks && header(h, swStandard.signature) == "" {
+		name = swSvix.id
+	}
+	return header(h, name)
+}
+
+// NeedsURL reports whether c's signature covers the public URL the sender
+// posted to (twilio), which the caller must then pass in [Request.URL].
+// It has no side effects.
+func (c Config) NeedsURL() bool {
+	return specs[c.Preset].needsURL
+}
+
+// Request is one inbound request as a [Verifier] sees it.
+type Request struct {
+	// Header holds the request's headers; keys may be canonical or lower-case.
+	Header http.Header
+	// Body is the raw body, exactly as received.
+	Body []byte
+	// URL is the public URL the sender posted to, as configured at the
+	// sender: scheme, host, optional port, path and the raw query string
+	// in the order received (e.g. https://hooks.example.com/prod/webhook/sms?x=1).
+	// Only presets whose [Config.NeedsURL] is true read it (twilio, which
+	// signs it); they refuse a request without it. Behind API Gateway
+	// build it from the event's Host header, stage, path and raw query
+	// string, or from a configured base URL when a custom domain maps the
+	// API under another path: what matters is that it equals, byte for
+	// byte, the URL the sender was given.
+	URL string
+}
+
+// checkFunc is one scheme's whole check of a request.
+type checkFunc func(v *Verifier, r *Request) error
 
 // Verifier checks requests for one route. Build it with [New]; it is
 // immutable afterwards except for Now and Tolerance, which may be set before
@@ -257,7 +412,11 @@ type Verifier struct {
 	// accepts only an exact match, which in practice refuses everything.
 	Tolerance time.Duration
 
-	check func(v *Verifier, h http.Header, body []byte) error
+	check checkFunc
+	// keyed builds the check for a single key: how the zoom handshake
+	// finds the secret a request was signed with. Nil for other presets.
+	keyed func(key []byte) checkFunc
+	keys  [][]byte
 }
 
 // New builds the verifier for c with the resolved secret values; several
@@ -273,7 +432,7 @@ func New(c Config, secrets [][]byte) (*Verifier, error) {
 		if len(secrets) > 0 {
 			return nil, configErr("secrets", ErrInvalidConfig, "preset none takes no secrets")
 		}
-		return &Verifier{check: func(*Verifier, http.Header, []byte) error { return nil }}, nil
+		return &Verifier{check: func(*Verifier, *Request) error { return nil }}, nil
 	}
 	if len(secrets) == 0 {
 		return nil, configErr("secrets", ErrEmptySecret, "preset %s needs at least one secret", c.Preset)
@@ -289,33 +448,57 @@ func New(c Config, secrets [][]byte) (*Verifier, error) {
 		keys[i] = slices.Clone(s)
 	}
 	v := &Verifier{Tolerance: DefaultTolerance}
+	if t := specs[c.Preset].tolerance; t > 0 {
+		v.Tolerance = t
+	}
 	if c.Tolerance > 0 {
 		v.Tolerance = c.Tolerance
 	}
+	var err error
 	switch c.Preset {
 	case PresetStripe:
-		v.check = stripeCheck(keys)
+		v.check = stripeScheme.check(keys)
+	case PresetCalendly:
+		v.check = calendlyScheme.check(keys)
+	case PresetPaddle:
+		v.check = paddleScheme.check(keys)
 	case PresetStandardWebhooks:
-		check, err := standardWebhooksCheck(keys)
-		if err != nil {
-			return nil, err
-		}
-		v.check = check
+		v.check, err = standardWebhooksCheck(keys, true)
+	case PresetGitLabSigning:
+		v.check, err = standardWebhooksCheck(keys, false)
 	case PresetBasic:
 		v.check = basicCheck(c.Username, keys)
 	case PresetBearer:
-		for i, k := range keys {
-			if !validToken(k) {
-				return nil, configErr(fmt.Sprintf("secrets[%d]", i), ErrInvalidConfig, "a bearer token cannot hold spaces or control characters")
-			}
+		if err := tokensValid(keys, validToken, "a bearer token", "spaces or control characters"); err != nil {
+			return nil, err
 		}
 		v.check = bearerCheck(keys)
+	case PresetGitLab:
+		if err := tokensValid(keys, validHeaderValue, "a GitLab secret token", "control characters, or spaces at its ends"); err != nil {
+			return nil, err
+		}
+		v.check = gitlabTokenCheck(keys)
+	case PresetCircleCI:
+		v.check = circleciCheck(keys)
+	case PresetPagerDuty:
+		v.check = pagerdutyCheck(keys)
+	case PresetTwilio:
+		v.check = twilioCheck(keys)
+	case PresetLinear:
+		v.check = linearCheck(keys)
 	default:
 		s, err := c.hmacScheme()
 		if err != nil {
 			return nil, err
 		}
 		v.check = s.check(keys)
+		if c.Preset == PresetZoom {
+			v.keyed = func(key []byte) checkFunc { return s.check([][]byte{key}) }
+			v.keys = keys
+		}
+	}
+	if err != nil {
+		return nil, err
 	}
 	return v, nil
 }
@@ -324,13 +507,22 @@ func New(c Config, secrets [][]byte) (*Verifier, error) {
 // returns nil when the request is authentic and fresh, and otherwise an error
 // wrapping [ErrUnverified] and one of the specific sentinels. It has no side
 // effects and may be retried freely, though a retry of the same request gives
-// the same answer until its timestamp goes stale.
+// the same answer until its timestamp goes stale. Presets that sign the URL
+// (twilio) refuse every request here: use [Verifier.VerifyRequest].
 func (v *Verifier) Verify(h http.Header, body []byte) error {
+	return v.VerifyRequest(Request{Header: h, Body: body})
+}
+
+// VerifyRequest is [Verifier.Verify] with the request's public URL, which
+// the twilio preset needs (see [Request.URL]); other presets ignore it.
+// Same contract: nil, or an error wrapping [ErrUnverified]; no side
+// effects; safe to retry.
+func (v *Verifier) VerifyRequest(r Request) error {
 	if v == nil || v.check == nil {
 		// A zero Verifier must not let anything through.
 		return fmt.Errorf("%w: verifier not built with New", ErrUnverified)
 	}
-	return v.check(v, h, body)
+	return v.check(v, &r)
 }
 
 func (v *Verifier) now() time.Time {
@@ -371,12 +563,25 @@ func header(h http.Header, name string) string {
 type timeUnit int
 
 const (
-	seconds     timeUnit = iota
-	secondsOrMS          // milliseconds when the value has 13 or more digits
+	seconds       timeUnit = iota
+	secondsOrMS            // milliseconds when the value has 13 or more digits
+	milliseconds           // Linear
+	rfc3339                // Twitch: RFC 3339 with nanoseconds
+	unixOrRFC3339          // Zendesk: its docs show RFC 3339; Unix seconds are read too
 )
 
-// parseTimestamp reads a non-negative decimal Unix timestamp.
+// parseTimestamp reads a non-negative decimal Unix timestamp, or an RFC 3339
+// date-time for the units that allow one.
 func parseTimestamp(name, s string, unit timeUnit) (time.Time, error) {
+	if unit == rfc3339 || unit == unixOrRFC3339 {
+		if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
+			return t, nil
+		}
+		if unit == rfc3339 {
+			return time.Time{}, fmt.Errorf("%w: %s is not an RFC 3339 timestamp", ErrMalformedSignature, name)
+		}
+		unit = seconds
+	}
 	if s == "" || len(s) > 19 || strings.TrimLeft(s, "0123456789") != "" {
 		return time.Time{}, fmt.Errorf("%w: %s is not a Unix timestamp", ErrMalformedSignature, name)
 	}
@@ -384,11 +589,24 @@ func parseTimestamp(name, s string, unit timeUnit) (time.Time, error) {
 	if err != nil {
 		return time.Time{}, fmt.Errorf("%w: %s is not a Unix timestamp", ErrMalformedSignature, name)
 	}
-	if unit == secondsOrMS && n >= 1e12 {
+	if unit == milliseconds || (unit == secondsOrMS && n >= 1e12) {
 		return time.UnixMilli(n), nil
 	}
 	if n > 1<<40 { // far beyond year 30000: refuse before time arithmetic overflows
 		return time.Time{}, fmt.Errorf("%w: %s is out of range", ErrMalformedSignature, name)
 	}
 	return time.Unix(n, 0), nil
+}
+
+// formatTimestamp writes at the way a sender using unit would, for Sign.
+func formatTimestamp(at time.Time, unit timeUnit) string {
+	switch unit {
+	case milliseconds:
+		return strconv.FormatInt(at.UnixMilli(), 10)
+	case rfc3339:
+		return at.UTC().Format(time.RFC3339Nano)
+	case unixOrRFC3339:
+		return at.UTC().Format(time.RFC3339)
+	}
+	return strconv.FormatInt(at.Unix(), 10)
 }
