@@ -39,6 +39,13 @@ func TestFixturesSignAndVerify(t *testing.T) {
 		{PresetStandardWebhooks, "other/standard-webhooks/*.json"},
 		{PresetHMAC, "other/alertmanager/*.json"},
 		{PresetBearer, "other/alertmanager/*.json"},
+		{PresetBitbucket, "senders/bitbucket/*.json"},
+		{PresetGitLabSigning, "senders/gitlab/*.json"},
+		{PresetGitLab, "senders/gitlab/*.json"},
+		{PresetPaddle, "senders/paddle/*.json"},
+		{PresetPagerDuty, "senders/pagerduty/*.json"},
+		{PresetGrafana, "senders/alertmanager/*.json"},
+		{PresetTwilio, "senders/twilio/*.form"},
 	} {
 		files, err := filepath.Glob(filepath.Join(fixtures, tc.glob))
 		if err != nil {
@@ -54,7 +61,7 @@ func TestFixturesSignAndVerify(t *testing.T) {
 			t.Run(tc.preset+"/"+rel, func(t *testing.T) {
 				body := readFixture(t, rel)
 				h := p.sign(currentKey, body, testNow)
-				if err := v.Verify(h, body); err != nil {
+				if err := v.VerifyRequest(p.request(h, body)); err != nil {
 					t.Fatalf("Verify: %v", err)
 				}
 				if !p.bodyBound {
@@ -63,7 +70,11 @@ func TestFixturesSignAndVerify(t *testing.T) {
 				for _, i := range []int{0, len(body) / 2, len(body) - 1} {
 					tampered := []byte(string(body))
 					tampered[i] ^= 0x01
-					if err := v.Verify(h, tampered); !errors.Is(err, ErrSignatureMismatch) {
+					r := p.request(h, tampered)
+					if p.url != nil {
+						r.URL = p.url(body) // the URL the sender signed
+					}
+					if err := v.VerifyRequest(r); !errors.Is(err, ErrSignatureMismatch) {
 						t.Fatalf("byte %d flipped: %v, want ErrSignatureMismatch", i, err)
 					}
 				}
