@@ -2,6 +2,7 @@ package verify
 
 import (
 	"crypto/hmac"
+	"crypto/sha1"
 	"crypto/sha256"
 	"crypto/sha512"
 	"encoding/base64"
@@ -9,7 +10,6 @@ import (
 	"fmt"
 	"hash"
 	"net/http"
-	"crypto/sha1"
 	"regexp"
 	"strconv"
 	"strings"
@@ -343,7 +343,6 @@ var presets = map[string]preset{
 		},
 		sigHeader: "X-Zendesk-Webhook-Signature", garbage: "%%%", tsHeader: "X-Zendesk-Webhook-Signature-Timestamp", timed: true, bodyBound: true,
 	},
-
 }
 
 var testNow = time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
