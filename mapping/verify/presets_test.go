@@ -37,6 +37,18 @@ func TestStandardWebhooksBareSecret(t *testing.T) {
 	}
 }
 
+// A bare secret that happens to be base64 still verifies a sender that
+// keyed with its raw bytes (the reference library's NewWebhookRaw).
+func TestStandardWebhooksBareBase64SecretUsedRaw(t *testing.T) {
+	secret := []byte("c2VjcmV0LWtleS0xMjM0NTY=")
+	body := []byte(`{"type":"ping"}`)
+	ts := strconv.FormatInt(testNow.Unix(), 10)
+	h := http.Header{"Webhook-Id": {"msg_raw"}, "Webhook-Timestamp": {ts},
+		"Webhook-Signature": {"v1," + base64.StdEncoding.EncodeToString(mac(sha256.New, secret, "msg_raw.", ts, ".", string(body)))}}
+	wantErr(t, "raw-keyed", verifier(t, PresetStandardWebhooks, testNow, string(secret)).Verify(h, body), nil)
+	wantErr(t, "raw key, whsec_ secret", verifier(t, PresetStandardWebhooks, testNow, "whsec_"+string(secret)).Verify(h, body), ErrSignatureMismatch)
+}
+
 func TestStandardWebhooksTokens(t *testing.T) {
 	v := verifier(t, PresetStandardWebhooks, time.Unix(1614265330, 0), swDocSecret)
 	for _, tc := range []struct {

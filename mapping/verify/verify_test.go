@@ -296,7 +296,7 @@ func TestStandardWebhooksSvixNames(t *testing.T) {
 }
 
 func TestStandardWebhooksRawSecret(t *testing.T) {
-	// A secret without the whsec_ prefix is used as raw bytes.
+	// A secret without the whsec_ prefix that is not base64 is used as raw bytes.
 	p := presets[PresetStandardWebhooks]
 	p.secret = rawSecret
 	v := newVerifier(t, p, currentKey)
