@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -160,7 +161,7 @@ func TestPaddleVectors(t *testing.T) {
 				if !match {
 					want = ErrSignatureMismatch
 				}
-				wantErr(t, "secret "+secrets[j]+" alone", verifier(t, PresetPaddle, ts, secrets[j]).Verify(h, body), want)
+				wantErr(t, "secret "+strconv.Itoa(j)+" alone", verifier(t, PresetPaddle, ts, secrets[j]).Verify(h, body), want)
 			}
 		})
 	}
