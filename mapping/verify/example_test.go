@@ -33,3 +33,23 @@ func Example() {
 	// true true
 	// webhook not verified: signature mismatch: X-Hub-Signature-256 matches no secret
 }
+
+// Twilio signs the public URL it posted to, so the caller passes it along
+// (twilio-python's published vector: the URL, the form body, the Auth Token).
+func ExampleVerifier_VerifyRequest() {
+	cfg := verify.Config{Preset: "twilio", Secrets: []string{"twilio"}}
+	v, err := verify.New(cfg, [][]byte{[]byte("12345")})
+	if err != nil {
+		panic(err)
+	}
+	h := http.Header{}
+	h.Set("X-Twilio-Signature", "RSOYDt4T1cUTdK1PDd93/VVr8B8=")
+	body := []byte("CallSid=CA1234567890ABCDE&Caller=%2B14158675309&Digits=1234&From=%2B14158675309&To=%2B18005551212")
+	fmt.Println(cfg.NeedsURL())
+	fmt.Println(v.VerifyRequest(verify.Request{Header: h, Body: body, URL: "https://mycompany.com/myapp.php?foo=1&bar=2"}))
+	fmt.Println(errors.Is(v.Verify(h, body), verify.ErrMissingURL))
+	// Output:
+	// true
+	// <nil>
+	// true
+}
