@@ -45,7 +45,7 @@
 //	paddle             Paddle-Signature: ts=;h1=[;h1=]             HMAC-SHA256(ts ":" body), hex; any h1         5 s        -                           paddle-python-sdk Verifier (5 s default)
 //	twilio             X-Twilio-Signature                          HMAC-SHA1(URL + sorted params), base64        -          -                           twilio-python request_validator.py
 //	zoom               x-zm-signature: v0= (+ x-zm-request-timestamp)  HMAC-SHA256("v0:" ts ":" body), hex       5 min*     -                           zoom/webhook-sample
-//	twitch             Twitch-Eventsub-Message-Signature: sha256=  HMAC-SHA256(id ts body), hex; RFC 3339 ts     10 min     Twitch-Eventsub-Message-Id  twitch eventsub samples; 10 min: Twitch docs, replay attacks
+//	twitch             Twitch-Eventsub-Message-Signature: sha256=  HMAC-SHA256(id ts body), hex; RFC 3339 ts     10 min†    Twitch-Eventsub-Message-Id  twitch eventsub-webhooks-node-sample, twitch-cli
 //	linear             linear-signature                            HMAC-SHA256(body), hex; body webhookTimestamp  1 min     -                           linear SDK webhooks/client.ts
 //	zendesk            X-Zendesk-Webhook-Signature (+ -Timestamp)  HMAC-SHA256(ts body), base64                  5 min*     -                           Zendesk docs, verifying webhooks
 //	calendly           Calendly-Webhook-Signature: t=,v1=          HMAC-SHA256(t "." body), hex                  5 min*     -                           Calendly docs, webhook signatures
@@ -56,7 +56,9 @@
 //	hmac               configured                                  configured                                    5 min when timed  -                  -
 //
 // * the sender documents no window; five minutes is our choice, the common
-// one. Paddle's 5 s is its SDK's default: see paddle.go for why it is kept.
+// one. † Twitch's docs have a "guarding against replay attacks" section
+// that asks receivers to refuse old timestamps; its text was not readable
+// here, and ten minutes is the figure receivers commonly take from it. Paddle's 5 s is its SDK's default: see paddle.go for why it is kept.
 // Stripe-go refuses only old timestamps; these presets also refuse those
 // more than the tolerance ahead of the clock, and accept any within it.
 //
