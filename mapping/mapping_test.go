@@ -63,7 +63,7 @@ routes:
 		{"bad preset", `
 routes:
   r:
-    verify: {preset: gitlab}
+    verify: {preset: gitlub}
     actions:
       - conversation: {id: x}
         message: {text: hi}
