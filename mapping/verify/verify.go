@@ -177,7 +177,8 @@ type Config struct {
 	// webhookSecrets object of the TalkJS secret), not their values. Several
 	// names mean rotation: a request signed with any of them is accepted.
 	Secrets []string `yaml:"secrets" json:"secrets,omitempty"`
-	// Header is the signature header (hmac only).
+	// Header is the signature header (hmac; for grafana it replaces
+	// X-Grafana-Alerting-Signature, as Grafana's hmacConfig lets one).
 	Header string `yaml:"header" json:"header,omitempty"`
 	// Prefix precedes the encoded signature in Header, e.g. "sha256=" (hmac only).
 	Prefix string `yaml:"prefix" json:"prefix,omitempty"`
@@ -189,10 +190,12 @@ type Config struct {
 	// default "{body}" (hmac only). It must contain {body}, once.
 	Signed string `yaml:"signed" json:"signed,omitempty"`
 	// TimestampHeader holds the signed timestamp, Unix seconds or
-	// milliseconds (hmac only). When set, requests without it are refused
-	// and its age is checked against Tolerance.
+	// milliseconds (hmac), or Unix seconds (grafana, whose hmacConfig
+	// names it). When set, requests without it are refused and its age is
+	// checked against Tolerance.
 	TimestampHeader string `yaml:"timestampHeader" json:"timestampHeader,omitempty"`
-	// Tolerance overrides [DefaultTolerance] for schemes with a timestamp.
+	// Tolerance overrides the preset's replay window ([DefaultToleranceFor])
+	// for schemes with a timestamp.
 	Tolerance time.Duration `yaml:"tolerance" json:"tolerance,omitempty"`
 	// Username is the expected user name (basic only); the secret is the password.
 	Username string `yaml:"username" json:"username,omitempty"`
