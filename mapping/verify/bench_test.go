@@ -7,15 +7,15 @@ import (
 
 func BenchmarkVerify(b *testing.B) {
 	body := bytes.Repeat([]byte(`{"k":"v"},`), 1024) // 10 KiB
-	for _, name := range []string{PresetGitHub, PresetStripe, PresetStandardWebhooks, PresetBearer} {
+	for _, name := range []string{PresetGitHub, PresetStripe, PresetStandardWebhooks, PresetBearer, PresetTwilio, PresetTwitch} {
 		b.Run(name+"/10KiB", func(b *testing.B) {
 			p := presets[name]
 			v := newVerifier(b, p, currentKey)
-			h := p.sign(currentKey, body, testNow)
+			r := p.request(p.sign(currentKey, body, testNow), body)
 			b.SetBytes(int64(len(body)))
 			b.ReportAllocs()
 			for b.Loop() {
-				if err := v.Verify(h, body); err != nil {
+				if err := v.VerifyRequest(r); err != nil {
 					b.Fatal(err)
 				}
 			}
