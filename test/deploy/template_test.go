@@ -435,13 +435,23 @@ func TestTemplate(t *testing.T) {
 		// and are the one documented exception; the template adds no managed
 		// policies of its own, so every grant it writes is checked here.
 		want := map[string]map[string]string{
-			"WebhookFunction":  {"secretsmanager:GetSecretValue": "Ref TalkJSSecretArn"},
-			"QueueFunction":    {"secretsmanager:GetSecretValue": "Ref TalkJSSecretArn", "sqs:SendMessage": "GetAtt RejectsQueue.Arn"},
-			"ScheduleFunction": {"secretsmanager:GetSecretValue": "Ref TalkJSSecretArn"},
+			"WebhookFunction":  {"secretsmanager:GetSecretValue": "Ref TalkJSSecretArn", "kms:Decrypt": "Ref SecretKmsKeyArn"},
+			"QueueFunction":    {"secretsmanager:GetSecretValue": "Ref TalkJSSecretArn", "kms:Decrypt": "Ref SecretKmsKeyArn", "sqs:SendMessage": "GetAtt RejectsQueue.Arn"},
+			"ScheduleFunction": {"secretsmanager:GetSecretValue": "Ref TalkJSSecretArn", "kms:Decrypt": "Ref SecretKmsKeyArn"},
 		}
 		for id, f := range fns {
 			got := map[string]string{}
 			for i, p := range f.Policies {
+				// !If [Condition, policy, !Ref AWS::NoValue]: the policy
+				// is checked as if the condition held.
+				if m, ok := p.(map[string]any); ok {
+					if args, ok := m["Fn::If"].([]any); ok && len(args) == 3 {
+						if ref(args[2]) != "AWS::NoValue" {
+							t.Errorf("%s: Policies[%d]: !If's else branch is %v, want !Ref AWS::NoValue", id, i, args[2])
+						}
+						p = args[1]
+					}
+				}
 				m, ok := p.(map[string]any)
 				if !ok {
 					t.Errorf("%s: Policies[%d] = %v: managed policies are not allowed here (they grant Resource \"*\"); write a statement", id, i, p)
@@ -491,44 +501,61 @@ func TestTemplate(t *testing.T) {
 	})
 
 	t.Run("alarms", func(t *testing.T) {
-		want := map[string]bool{
-			"AWS/SQS ApproximateNumberOfMessagesVisible QueueName=DeadLetterQueue": false,
-			"AWS/SQS ApproximateNumberOfMessagesVisible QueueName=RejectsQueue":    false,
+		// Each alarm, keyed by namespace, metric and dimensions (a resource
+		// named by Ref or GetAtt, a parameter or stack-derived name by its
+		// short form), with the threshold it must cross.
+		want := map[string]string{
+			"AWS/SQS ApproximateNumberOfMessagesVisible QueueName=DeadLetterQueue":         "0",
+			"AWS/SQS ApproximateNumberOfMessagesVisible QueueName=RejectsQueue":            "0",
+			"AWS/SQS ApproximateNumberOfMessagesVisible QueueName=ScheduleDeadLetterQueue": "0",
+			// A TalkJS or secret outage answers 502/503 without a Lambda error.
+			"AWS/ApiGateway 5XXError ApiName=${AWS::StackName}-webhook Stage=StageName": "0",
+			// Commands waiting: the outage the DLQ alarm only sees hours later.
+			"AWS/SQS ApproximateAgeOfOldestMessage QueueName=CommandQueue": "Ref QueueAgeAlarmSeconds",
 		}
 		for _, id := range wantFunctions {
-			want["AWS/Lambda Errors FunctionName="+id] = false
+			want["AWS/Lambda Errors FunctionName="+id] = "0"
 		}
+		got := map[string]string{}
 		for id, r := range tmpl.Resources {
 			if r.Type != "AWS::CloudWatch::Alarm" {
 				continue
 			}
 			var a struct {
 				Namespace, MetricName, ComparisonOperator string
-				Threshold                                 float64
+				Threshold                                 any
 				Dimensions                                []struct {
 					Name  string
 					Value any
 				}
+				AlarmActions, OKActions any
 			}
 			if err := json.Unmarshal(r.Properties, &a); err != nil {
 				t.Fatalf("%s: decode: %v", id, err)
 			}
-			if len(a.Dimensions) != 1 {
-				t.Errorf("%s: %d dimensions, want 1", id, len(a.Dimensions))
-				continue
+			if a.ComparisonOperator != "GreaterThanThreshold" {
+				t.Errorf("%s: ComparisonOperator %s, want GreaterThanThreshold", id, a.ComparisonOperator)
 			}
-			target := ref(a.Dimensions[0].Value)
-			if res, attr := getAtt(a.Dimensions[0].Value); attr == "QueueName" {
-				target = res
+			if a.AlarmActions == nil || a.OKActions == nil {
+				t.Errorf("%s: no AlarmActions/OKActions: it would notify no one even with AlarmTopicArn set", id)
 			}
-			if a.ComparisonOperator != "GreaterThanThreshold" || a.Threshold != 0 {
-				t.Errorf("%s: %s %v, want GreaterThanThreshold 0 (any message or error)", id, a.ComparisonOperator, a.Threshold)
+			key := a.Namespace + " " + a.MetricName
+			for _, d := range a.Dimensions {
+				key += " " + d.Name + "=" + shortName(d.Value)
 			}
-			want[fmt.Sprintf("%s %s %s=%s", a.Namespace, a.MetricName, a.Dimensions[0].Name, target)] = true
+			threshold := fmt.Sprint(a.Threshold)
+			if p := ref(a.Threshold); p != "" {
+				threshold = "Ref " + p
+			}
+			got[key] = threshold
 		}
-		for k, ok := range want {
-			if !ok {
-				t.Errorf("no alarm on %s", k)
+		for k, th := range want {
+			g, ok := got[k]
+			switch {
+			case !ok:
+				t.Errorf("no alarm on %s (alarms: %v)", k, slices.Sorted(maps.Keys(got)))
+			case g != th:
+				t.Errorf("alarm on %s: threshold %s, want %s", k, g, th)
 			}
 		}
 	})
@@ -542,6 +569,15 @@ func TestTemplate(t *testing.T) {
 			"QueueBatchingWindow": nil,
 			"QueueMaxConcurrency": nil,
 			"AlarmTopicArn":       "",
+			// Operations: alarm threshold, API throttling and access logs,
+			// scheduled runs' retries, the secret's KMS key.
+			"QueueAgeAlarmSeconds":       nil,
+			"WebhookThrottleRate":        nil,
+			"WebhookThrottleBurst":       nil,
+			"WebhookAccessLogs":          nil,
+			"ScheduleMaxRetryAttempts":   nil,
+			"ScheduleMaxEventAgeSeconds": nil,
+			"SecretKmsKeyArn":            "",
 		} {
 			p, ok := tmpl.Parameters[name]
 			if !ok {
@@ -568,7 +604,18 @@ func TestTemplate(t *testing.T) {
 		if !strings.HasPrefix(s, "https://${WebhookApi}.execute-api.${AWS::Region}.") || !strings.HasSuffix(s, "/webhooks/{route}") {
 			t.Errorf("WebhookUrl = %v, want !Sub https://${WebhookApi}.execute-api.${AWS::Region}.amazonaws.com/<stage>/webhooks/{route}", tmpl.Outputs["WebhookUrl"].Value)
 		}
-		for name, want := range map[string]string{"QueueUrl": "CommandQueue", "DeadLetterQueueUrl": "DeadLetterQueue", "RejectsQueueUrl": "RejectsQueue"} {
+		// Every queue, including ones added later, needs an output: an
+		// operator has to find it to redrive or inspect it.
+		output := map[string]bool{}
+		for _, o := range tmpl.Outputs {
+			output[ref(o.Value)] = true
+		}
+		for id, r := range tmpl.Resources {
+			if r.Type == "AWS::SQS::Queue" && !output[id] {
+				t.Errorf("queue %s has no output giving its URL (!Ref %s)", id, id)
+			}
+		}
+		for name, want := range map[string]string{"QueueUrl": "CommandQueue", "DeadLetterQueueUrl": "DeadLetterQueue", "RejectsQueueUrl": "RejectsQueue", "ScheduleDeadLetterQueueUrl": "ScheduleDeadLetterQueue"} {
 			if got := ref(tmpl.Outputs[name].Value); got != want {
 				t.Errorf("output %s = %v, want !Ref %s", name, tmpl.Outputs[name].Value, want)
 			}
@@ -580,6 +627,23 @@ func TestTemplate(t *testing.T) {
 			t.Error(problem)
 		}
 	})
+}
+
+// shortName prints an alarm dimension's value: the resource or parameter a
+// Ref or GetAtt names, the text of a Sub, or the literal.
+func shortName(v any) string {
+	if r := ref(v); r != "" {
+		return r
+	}
+	if res, _ := getAtt(v); res != "" {
+		return res
+	}
+	if m, ok := v.(map[string]any); ok {
+		if s, ok := m["Fn::Sub"].(string); ok {
+			return s
+		}
+	}
+	return fmt.Sprint(v)
 }
 
 func deref(p *int) any {
