@@ -64,6 +64,10 @@ type Result struct {
 	// Skipped says, for each action that sent nothing, why: which event
 	// list or filter said no, or that its text rendered empty.
 	Skipped []string `json:"skipped,omitempty"`
+	// Delivery is the sender's id of this delivery (the route's deliveryId,
+	// a delivery header, or "sha256-" and the body's hash), the one its
+	// idempotency keys derive from; for log lines, not part of the result.
+	Delivery string `json:"-"`
 }
 
 // Send is what one action asks of TalkJS, in this order: upsert the users,
@@ -212,6 +216,7 @@ func (c *Routes) mapRequest(r *route, req Request) (Result, error) {
 	if delivery == "" {
 		delivery = "sha256-" + shortHash(req.Body)
 	}
+	res.Delivery = delivery
 	for _, a := range r.actions {
 		label := a.label()
 		if len(a.on) > 0 && !matchEvent(a.on, event) {

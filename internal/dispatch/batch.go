@@ -282,7 +282,8 @@ func (b *Batch) deliverRun(ctx context.Context, items []Item, run []int, results
 	err := b.around(ctx, ids, func(ctx context.Context) error {
 		var ready []int
 		for k, i := range run {
-			err := b.Sender.Prepare(ctx, items[i].Sends[0])
+			send := items[i].Sends[0]
+			err := b.Sender.Prepare(About(ctx, send.Route, send.ConversationID), send)
 			switch Classify(err) {
 			case Sent:
 				ready = append(ready, i)
@@ -301,6 +302,7 @@ func (b *Batch) deliverRun(ctx context.Context, items []Item, run []int, results
 			return nil
 		}
 		conv := items[ready[0]].Sends[0].ConversationID
+		ctx = About(ctx, items[ready[0]].Sends[0].Route, conv)
 		var msgs []talkjs.NewMessage
 		for _, i := range ready {
 			msgs = append(msgs, items[i].Sends[0].Messages...)

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"sync"
 
+	"github.com/talkjs-bridge/talkjs-bridge/internal/logging"
 	"github.com/talkjs-bridge/talkjs-bridge/internal/metrics"
 	"github.com/talkjs-bridge/talkjs-bridge/mapping"
 	"github.com/talkjs-bridge/talkjs-bridge/talkjs"
@@ -57,6 +58,7 @@ func NewSender(c TalkJS) *Sender {
 // at most MaxMessagesPerCall. It is safe to retry when every message carries
 // an idempotency key, which mapping guarantees.
 func (s *Sender) Deliver(ctx context.Context, send mapping.Send) (Delivered, error) {
+	ctx = About(ctx, send.Route, send.ConversationID)
 	d, err := s.deliver(ctx, send)
 	if err != nil && s.Memo != nil && Classify(err) == Reject && s.forget(send) {
 		// TalkJS refused a send whose upserts the memo skipped: the
@@ -285,3 +287,15 @@ func Classify(err error) Outcome {
 
 // ErrInvalidRecord marks a queue record that can never be delivered as it is.
 var ErrInvalidRecord = errors.New("invalid record")
+
+// About returns ctx whose log lines carry route and conversation at the top
+// level and whose metrics are recorded under route, so what the TalkJS
+// client logs and measures for this send is filed under them. Empty values
+// leave what ctx had. Pure: safe anywhere.
+func About(ctx context.Context, route, conversation string) context.Context {
+	ctx = logging.With(ctx, logging.RouteKey, route, logging.ConversationIDKey, conversation)
+	if route != "" {
+		ctx = metrics.WithRoute(ctx, route)
+	}
+	return ctx
+}

@@ -5,8 +5,11 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"slices"
 	"strings"
+	"sync"
+	"time"
 
 	"github.com/aws/aws-lambda-go/lambdacontext"
 )
@@ -18,6 +21,87 @@ const Redacted = "[REDACTED]"
 // lambdacontext's own handler names it.
 const RequestIDKey = "requestId"
 
+// Top-level keys an operator filters on, in the names Lambda Powertools
+// uses, so queries written for Powertools work here too.
+const (
+	// ColdStartKey is true on the lines of a process's first invocation.
+	ColdStartKey = "cold_start"
+	// FunctionRequestIDKey is the Lambda request id (also in RequestIDKey,
+	// which older queries and Lambda's own JSON lines use).
+	FunctionRequestIDKey = "function_request_id"
+	// XRayTraceIDKey is the invocation's X-Ray trace id (the Root of
+	// _X_AMZN_TRACE_ID), to open its trace from a log line.
+	XRayTraceIDKey = "xray_trace_id"
+	// RouteKey is the routes file's route (webhook route, or the route a
+	// queue record or reminder was mapped through).
+	RouteKey = "route"
+	// ConversationIDKey is the TalkJS conversation a line is about.
+	ConversationIDKey = "conversation_id"
+	// DeliveryIDKey is the sender's id of a webhook delivery (X-GitHub-Delivery,
+	// the route's deliveryId, ...), the one a sender's delivery log shows.
+	DeliveryIDKey = "delivery_id"
+)
+
+// traceHeaderKey is where aws-lambda-go puts the invocation's trace header
+// in the context (a plain string key, as lambda.Start sets it).
+const traceHeaderKey = "x-amzn-trace-id"
+
+type ctxAttrsKey struct{}
+
+// With returns ctx carrying args (key-value pairs or slog.Attrs, as
+// slog.Logger.With takes them) that every line logged with ctx then
+// carries at the top level. Later values replace earlier ones of the same
+// key; an attribute the line sets itself wins over both. Empty strings are
+// left out, so callers need not check for "not known". Pure: safe anywhere.
+func With(ctx context.Context, args ...any) context.Context {
+	prev, _ := ctx.Value(ctxAttrsKey{}).([]slog.Attr)
+	r := slog.NewRecord(time.Time{}, 0, "", 0)
+	r.Add(args...)
+	attrs := slices.Clone(prev)
+	r.Attrs(func(a slog.Attr) bool {
+		if a.Value.Kind() == slog.KindString && a.Value.String() == "" {
+			return true
+		}
+		attrs = slices.DeleteFunc(attrs, func(b slog.Attr) bool { return b.Key == a.Key })
+		attrs = append(attrs, a)
+		return true
+	})
+	return context.WithValue(ctx, ctxAttrsKey{}, attrs)
+}
+
+// Attrs returns the attributes With put in ctx.
+func Attrs(ctx context.Context) []slog.Attr {
+	a, _ := ctx.Value(ctxAttrsKey{}).([]slog.Attr)
+	return a
+}
+
+// coldStart remembers the first invocation a process served: its lines
+// say cold_start true, every later one's false.
+type coldStart struct {
+	mu    sync.Mutex
+	first string
+}
+
+func (c *coldStart) is(requestID string) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.first == "" {
+		c.first = requestID
+	}
+	return c.first == requestID
+}
+
+// traceID returns the Root of an X-Ray trace header
+// ("Root=1-5759e988-bd862e3fe1be46a994272793;Parent=...;Sampled=1").
+func traceID(header string) string {
+	for part := range strings.SplitSeq(header, ";") {
+		if v, ok := strings.CutPrefix(strings.TrimSpace(part), "Root="); ok {
+			return v
+		}
+	}
+	return ""
+}
+
 // New returns a JSON logger writing to w at level and above. Each secrets
 // function is called for every record and returns the secret values known at
 // that moment (secretsource.Source.Secrets, for instance), so a key fetched or
@@ -27,6 +111,10 @@ const RequestIDKey = "requestId"
 // to os.Stdout and takes its format and level from the environment; this
 // handler follows it (requestId, lambdacontext.ReplaceAttr) with a writer and
 // level of the caller's choosing.
+//
+// Lines logged with a Lambda context carry cold_start, function_request_id
+// and xray_trace_id at the top level, and every line the attributes With put
+// in its context.
 func New(w io.Writer, level slog.Leveler, secrets ...func() []string) *slog.Logger {
 	inner := slog.NewJSONHandler(w, &slog.HandlerOptions{Level: level, ReplaceAttr: lambdacontext.ReplaceAttr})
 	return slog.New(NewHandler(inner, secrets...))
@@ -34,7 +122,7 @@ func New(w io.Writer, level slog.Leveler, secrets ...func() []string) *slog.Logg
 
 // NewHandler wraps inner with request-id injection and redaction.
 func NewHandler(inner slog.Handler, secrets ...func() []string) slog.Handler {
-	return &handler{inner: inner, secrets: secrets}
+	return &handler{inner: inner, secrets: secrets, cold: &coldStart{}, getenv: os.Getenv}
 }
 
 // step is one WithAttrs or WithGroup call, replayed at Handle time so that
@@ -48,6 +136,8 @@ type handler struct {
 	inner   slog.Handler
 	secrets []func() []string
 	steps   []step
+	cold    *coldStart
+	getenv  func(string) string
 }
 
 func (h *handler) Enabled(ctx context.Context, l slog.Level) bool { return h.inner.Enabled(ctx, l) }
@@ -69,15 +159,16 @@ func (h *handler) WithGroup(name string) slog.Handler {
 func (h *handler) with(s step) *handler {
 	steps := make([]step, len(h.steps), len(h.steps)+1)
 	copy(steps, h.steps)
-	return &handler{inner: h.inner, secrets: h.secrets, steps: append(steps, s)}
+	return &handler{inner: h.inner, secrets: h.secrets, steps: append(steps, s), cold: h.cold, getenv: h.getenv}
 }
 
 func (h *handler) Handle(ctx context.Context, r slog.Record) error {
 	red := h.redactor()
 	out := h.inner
-	// The request id goes in before any group, so it stays top-level.
-	if lc, ok := lambdacontext.FromContext(ctx); ok && lc.AwsRequestID != "" {
-		out = out.WithAttrs([]slog.Attr{slog.String(RequestIDKey, lc.AwsRequestID)})
+	// The invocation's attributes go in before any group, so they stay
+	// top-level; one the logger or the line sets itself wins.
+	if top := h.invocationAttrs(ctx, r); len(top) > 0 {
+		out = out.WithAttrs(red.attrs(top))
 	}
 	for _, s := range h.steps {
 		if s.group != "" {
@@ -94,6 +185,51 @@ func (h *handler) Handle(ctx context.Context, r slog.Record) error {
 	})
 	nr.AddAttrs(red.attrs(attrs)...)
 	return out.Handle(ctx, nr)
+}
+
+// invocationAttrs are the request id, cold start and trace id of the
+// invocation in ctx, then the attributes With put in ctx, less those whose
+// key the logger's top-level attributes or the record have.
+func (h *handler) invocationAttrs(ctx context.Context, r slog.Record) []slog.Attr {
+	var top []slog.Attr
+	if lc, ok := lambdacontext.FromContext(ctx); ok && lc.AwsRequestID != "" {
+		top = append(top,
+			slog.String(RequestIDKey, lc.AwsRequestID),
+			slog.String(FunctionRequestIDKey, lc.AwsRequestID),
+			slog.Bool(ColdStartKey, h.cold.is(lc.AwsRequestID)))
+		header, _ := ctx.Value(traceHeaderKey).(string)
+		if header == "" && h.getenv != nil {
+			header = h.getenv("_X_AMZN_TRACE_ID")
+		}
+		if id := traceID(header); id != "" {
+			top = append(top, slog.String(XRayTraceIDKey, id))
+		}
+	}
+	extra := Attrs(ctx)
+	if len(extra) == 0 {
+		return top
+	}
+	own := map[string]bool{}
+	for _, s := range h.steps {
+		if s.group != "" {
+			break
+		}
+		for _, a := range s.attrs {
+			own[a.Key] = true
+		}
+	}
+	if !slices.ContainsFunc(h.steps, func(s step) bool { return s.group != "" }) {
+		r.Attrs(func(a slog.Attr) bool {
+			own[a.Key] = true
+			return true
+		})
+	}
+	for _, a := range extra {
+		if !own[a.Key] {
+			top = append(top, a)
+		}
+	}
+	return top
 }
 
 // redactor replaces the secrets known when a record is handled. Most

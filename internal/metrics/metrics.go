@@ -18,23 +18,45 @@ const (
 	Retried       = "Retried"
 	Rejected      = "Rejected"
 	TalkJSLatency = "TalkJSLatency"
+	// TalkJS answers by status class, one count per HTTP attempt.
+	TalkJS2xx = "TalkJS2xx"
+	TalkJS4xx = "TalkJS4xx"
+	TalkJS5xx = "TalkJS5xx"
+	// TalkJSNoAnswer counts attempts that got no HTTP answer (timeout,
+	// connection refused, TLS failure).
+	TalkJSNoAnswer = "TalkJSNoAnswer"
 )
 
-// DimensionFunction is the one dimension: the function's name.
+// DimensionFunction is the function's name; every metric has it.
 const DimensionFunction = "Function"
+
+// DimensionRoute is the routes file's route a metric was recorded under
+// (WithRoute); metrics recorded with no route have only DimensionFunction.
+const DimensionRoute = "Route"
 
 // maxValues is EMF's limit on the values of one metric in one line.
 const maxValues = 100
 
-// Recorder accumulates one invocation's metrics. Its methods are safe for
-// concurrent use and do nothing on a nil *Recorder, so code can record into
-// FromContext(ctx) without checking.
+// Recorder accumulates one invocation's metrics, per route. Its methods are
+// safe for concurrent use and do nothing on a nil *Recorder, so code can
+// record into FromContext(ctx) without checking.
 type Recorder struct {
+	*state
+	route string
+}
+
+// state is one invocation's metrics, shared by the Recorders of its routes.
+type state struct {
 	namespace string
 	function  string
 	now       func() time.Time
 
-	mu      sync.Mutex
+	mu     sync.Mutex
+	routes []*routeData // in the order first recorded; [0] is the route ""
+}
+
+type routeData struct {
+	route   string
 	counts  counts
 	latency []float64
 }
@@ -42,7 +64,7 @@ type Recorder struct {
 // New returns an empty Recorder for namespace (BRIDGE_METRICS_NAMESPACE) and
 // function (lambdacontext.FunctionName).
 func New(namespace, function string) *Recorder {
-	return &Recorder{namespace: namespace, function: function, now: time.Now}
+	return &Recorder{state: &state{namespace: namespace, function: function, now: time.Now, routes: []*routeData{{}}}}
 }
 
 type ctxKey struct{}
@@ -58,8 +80,20 @@ func FromContext(ctx context.Context) *Recorder {
 	return r
 }
 
-// counts are the counters of one invocation, indexed by counter.
-type counts [3]int
+// WithRoute returns ctx whose Recorder records under route: what is
+// counted through it gets a Route dimension besides Function (route ""
+// records with Function only). Without a Recorder in ctx, ctx is returned
+// as is. Pure.
+func WithRoute(ctx context.Context, route string) context.Context {
+	r := FromContext(ctx)
+	if r == nil || r.route == route {
+		return ctx
+	}
+	return NewContext(ctx, &Recorder{state: r.state, route: route})
+}
+
+// counts are the counters of one route, indexed by counter.
+type counts [7]int
 
 type counter int
 
@@ -67,14 +101,30 @@ const (
 	sentCounter counter = iota
 	retriedCounter
 	rejectedCounter
+	status2xxCounter
+	status4xxCounter
+	status5xxCounter
+	noAnswerCounter
 )
 
+// data returns the route's entry; the caller holds mu.
+func (r *Recorder) data() *routeData {
+	for _, d := range r.routes {
+		if d.route == r.route {
+			return d
+		}
+	}
+	d := &routeData{route: r.route}
+	r.routes = append(r.routes, d)
+	return d
+}
+
 func (r *Recorder) add(c counter, n int) {
-	if r == nil || n <= 0 {
+	if r == nil || r.state == nil || n <= 0 {
 		return
 	}
 	r.mu.Lock()
-	r.counts[c] += n
+	r.data().counts[c] += n
 	r.mu.Unlock()
 }
 
@@ -87,25 +137,44 @@ func (r *Recorder) Retried(n int) { r.add(retriedCounter, n) }
 // Rejected counts n records or events that can never be delivered.
 func (r *Recorder) Rejected(n int) { r.add(rejectedCounter, n) }
 
+// Status counts one TalkJS attempt by the class of its answer's status
+// code; 0 means no answer arrived. 1xx and 3xx are not counted: TalkJS
+// does not send them to the client.
+func (r *Recorder) Status(code int) {
+	switch {
+	case code == 0:
+		r.add(noAnswerCounter, 1)
+	case code >= 200 && code < 300:
+		r.add(status2xxCounter, 1)
+	case code >= 400 && code < 500:
+		r.add(status4xxCounter, 1)
+	case code >= 500:
+		r.add(status5xxCounter, 1)
+	}
+}
+
 // Latency records the duration of one TalkJS HTTP attempt.
 func (r *Recorder) Latency(d time.Duration) {
-	if r == nil {
+	if r == nil || r.state == nil {
 		return
 	}
 	r.mu.Lock()
-	r.latency = append(r.latency, float64(d.Microseconds())/1000)
+	rd := r.data()
+	rd.latency = append(rd.latency, float64(d.Microseconds())/1000)
 	r.mu.Unlock()
 }
 
-// AttemptHook records one TalkJS HTTP attempt (its latency, and a retry if one
-// follows) into the Recorder in ctx. Pass it to talkjs.WithAttemptHook once,
-// when the shared client is built.
+// AttemptHook records one TalkJS HTTP attempt (its latency, its status
+// class, and a retry if one follows) into the Recorder in ctx, under the
+// route WithRoute put there. Pass it to talkjs.WithAttemptHook once, when
+// the shared client is built.
 func AttemptHook(ctx context.Context, a talkjs.Attempt) {
 	r := FromContext(ctx)
 	if r == nil {
 		return
 	}
 	r.Latency(a.Duration)
+	r.Status(a.StatusCode)
 	if a.WillRetry {
 		r.Retried(1)
 	}
@@ -122,21 +191,32 @@ type directive struct {
 	Metrics    []metricDef `json:"Metrics"`
 }
 
-// emfLine is one EMF document: the metadata, the dimension, and the values.
+// emfLine is one EMF document: the metadata, the dimensions, and the values.
 // The counters are pointers so that later lines (latency overflow) omit
 // them instead of reporting zeros twice.
 type emfLine struct {
-	AWS           awsMeta   `json:"_aws"`
-	Function      string    `json:"Function"`
-	Sent          *int      `json:"Sent,omitempty"`
-	Retried       *int      `json:"Retried,omitempty"`
-	Rejected      *int      `json:"Rejected,omitempty"`
-	TalkJSLatency []float64 `json:"TalkJSLatency,omitempty"`
+	AWS            awsMeta   `json:"_aws"`
+	Function       string    `json:"Function"`
+	Route          string    `json:"Route,omitempty"`
+	Sent           *int      `json:"Sent,omitempty"`
+	Retried        *int      `json:"Retried,omitempty"`
+	Rejected       *int      `json:"Rejected,omitempty"`
+	TalkJS2xx      *int      `json:"TalkJS2xx,omitempty"`
+	TalkJS4xx      *int      `json:"TalkJS4xx,omitempty"`
+	TalkJS5xx      *int      `json:"TalkJS5xx,omitempty"`
+	TalkJSNoAnswer *int      `json:"TalkJSNoAnswer,omitempty"`
+	TalkJSLatency  []float64 `json:"TalkJSLatency,omitempty"`
 }
 
 var (
-	dimensions  = [][]string{{DimensionFunction}}
-	countDefs   = []metricDef{{Sent, "Count"}, {Retried, "Count"}, {Rejected, "Count"}}
+	// A line with a route is aggregated per function too, so the
+	// per-function graphs count every route.
+	functionDims = [][]string{{DimensionFunction}}
+	routeDims    = [][]string{{DimensionFunction}, {DimensionFunction, DimensionRoute}}
+	countDefs    = []metricDef{
+		{Sent, "Count"}, {Retried, "Count"}, {Rejected, "Count"},
+		{TalkJS2xx, "Count"}, {TalkJS4xx, "Count"}, {TalkJS5xx, "Count"}, {TalkJSNoAnswer, "Count"},
+	}
 	latencyDefs = []metricDef{{TalkJSLatency, "Milliseconds"}}
 	allDefs     = append(slices.Clone(countDefs), latencyDefs...)
 )
@@ -146,32 +226,60 @@ type awsMeta struct {
 	CloudWatchMetrics []directive `json:"CloudWatchMetrics"`
 }
 
-// Flush writes the metrics recorded since the last Flush as one EMF line
-// (more only when over 100 latency values, EMF's limit per line) and starts
-// over. Counters are written even when zero, so a quiet invocation still
-// reports Sent=0. Call it once at the end of each invocation. A write error
-// is returned; the counts are cleared either way, so a retry does not double
-// them.
+// Flush writes the metrics recorded since the last Flush, one EMF line per
+// route (more only when over 100 latency values, EMF's limit per line), and
+// starts over. Counters are written even when zero, so a quiet invocation
+// still reports Sent=0 (one line, with no route). Call it once at the end
+// of each invocation. A write error is returned; the counts are cleared
+// either way, so a retry does not double them.
 func (r *Recorder) Flush(w io.Writer) error {
-	if r == nil {
+	if r == nil || r.state == nil {
 		return nil
 	}
 	r.mu.Lock()
-	c, latency := r.counts, r.latency
-	r.counts, r.latency = counts{}, nil
+	routes := r.routes
+	r.routes = []*routeData{{}}
 	ts := r.now().UnixMilli()
 	r.mu.Unlock()
 
-	// A struct, not a map: encoding the line is a fair share of a warm
-	// invocation's own CPU, and a map goes through reflection and sorting.
 	var lines [][]byte
+	for i, rd := range routes {
+		// The no-route line only when something was recorded without a
+		// route, or nothing was recorded at all.
+		if i == 0 && len(routes) > 1 && rd.counts == (counts{}) && len(rd.latency) == 0 {
+			continue
+		}
+		var err error
+		if lines, err = r.appendLines(lines, rd, ts); err != nil {
+			return err
+		}
+	}
+	for _, l := range lines {
+		if _, err := w.Write(l); err != nil {
+			return fmt.Errorf("metrics: writing EMF: %w", err)
+		}
+	}
+	return nil
+}
+
+// appendLines encodes one route's metrics. A struct, not a map: encoding the
+// line is a fair share of a warm invocation's own CPU, and a map goes
+// through reflection and sorting.
+func (r *Recorder) appendLines(lines [][]byte, rd *routeData, ts int64) ([][]byte, error) {
+	dims := functionDims
+	if rd.route != "" {
+		dims = routeDims
+	}
+	latency := rd.latency
 	first := true
 	for first || len(latency) > 0 {
-		line := emfLine{Function: r.function}
+		line := emfLine{Function: r.function, Route: rd.route}
 		defs := latencyDefs
 		if first {
-			sent, retried, rejected := c[sentCounter], c[retriedCounter], c[rejectedCounter]
-			line.Sent, line.Retried, line.Rejected = &sent, &retried, &rejected
+			c := rd.counts
+			line.Sent, line.Retried, line.Rejected = &c[sentCounter], &c[retriedCounter], &c[rejectedCounter]
+			line.TalkJS2xx, line.TalkJS4xx = &c[status2xxCounter], &c[status4xxCounter]
+			line.TalkJS5xx, line.TalkJSNoAnswer = &c[status5xxCounter], &c[noAnswerCounter]
 			defs = countDefs
 			if len(latency) > 0 {
 				defs = allDefs
@@ -186,21 +294,16 @@ func (r *Recorder) Flush(w io.Writer) error {
 			Timestamp: ts,
 			CloudWatchMetrics: []directive{{
 				Namespace:  r.namespace,
-				Dimensions: dimensions,
+				Dimensions: dims,
 				Metrics:    defs,
 			}},
 		}
 		b, err := json.Marshal(line)
 		if err != nil {
-			return fmt.Errorf("metrics: encoding EMF: %w", err)
+			return lines, fmt.Errorf("metrics: encoding EMF: %w", err)
 		}
 		lines = append(lines, append(b, '\n'))
 		first = false
 	}
-	for _, l := range lines {
-		if _, err := w.Write(l); err != nil {
-			return fmt.Errorf("metrics: writing EMF: %w", err)
-		}
-	}
-	return nil
+	return lines, nil
 }

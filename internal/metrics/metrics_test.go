@@ -2,7 +2,9 @@ package metrics
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -22,6 +24,7 @@ type emf struct {
 		}
 	} `json:"_aws"`
 	Function      string
+	Route         string
 	Sent          *int
 	Retried       *int
 	Rejected      *int
@@ -69,7 +72,7 @@ func parseEMF(t *testing.T, out string) []emf {
 
 func TestFlush(t *testing.T) {
 	r := New("TalkJSBridge", "queue")
-	r.now = func() time.Time { return time.UnixMilli(1767225600123) }
+	r.state.now = func() time.Time { return time.UnixMilli(1767225600123) }
 	r.Sent(3)
 	r.Sent(2)
 	r.Retried(1)
@@ -100,7 +103,7 @@ func TestFlush(t *testing.T) {
 	for _, m := range dir.Metrics {
 		units[m.Name] = m.Unit
 	}
-	if units[Sent] != "Count" || units[TalkJSLatency] != "Milliseconds" || len(units) != 4 {
+	if units[Sent] != "Count" || units[TalkJSLatency] != "Milliseconds" || len(units) != len(allDefs) {
 		t.Errorf("metric definitions = %v", units)
 	}
 
@@ -198,5 +201,87 @@ func TestAttemptHookWithClient(t *testing.T) {
 	}
 	if strings.Contains(b.String(), "sk_test_metrics") {
 		t.Error("the key reached the metrics output")
+	}
+}
+
+// Metrics recorded under a route get a line of their own with a Route
+// dimension, and still count towards the function (its dimension set is
+// there too); the no-route line is written only when it has something.
+func TestRoutes(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		record func(ctx context.Context)
+		want   map[string][2]int // route -> sent, rejected
+	}{
+		{"quiet invocation", func(context.Context) {}, map[string][2]int{"": {0, 0}}},
+		{"one route", func(ctx context.Context) {
+			FromContext(WithRoute(ctx, "github")).Sent(2)
+		}, map[string][2]int{"github": {2, 0}}},
+		{"routes and no route", func(ctx context.Context) {
+			gh := WithRoute(ctx, "github")
+			FromContext(gh).Sent(1)
+			FromContext(WithRoute(ctx, "stripe")).Rejected(1)
+			FromContext(WithRoute(gh, "github")).Sent(1)
+			FromContext(ctx).Rejected(3)
+		}, map[string][2]int{"": {0, 3}, "github": {2, 0}, "stripe": {0, 1}}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := New("NS", "webhook")
+			tc.record(NewContext(t.Context(), r))
+			var b bytes.Buffer
+			if err := r.Flush(&b); err != nil {
+				t.Fatal(err)
+			}
+			got := map[string][2]int{}
+			for _, line := range strings.Split(strings.TrimSpace(b.String()), "\n") {
+				var raw struct {
+					Route string
+					AWS   struct {
+						CloudWatchMetrics []struct{ Dimensions [][]string }
+					} `json:"_aws"`
+				}
+				if err := json.Unmarshal([]byte(line), &raw); err != nil {
+					t.Fatal(err)
+				}
+				dims := raw.AWS.CloudWatchMetrics[0].Dimensions
+				wantDims := [][]string{{"Function"}}
+				if raw.Route != "" {
+					wantDims = [][]string{{"Function"}, {"Function", "Route"}}
+				}
+				if fmt.Sprint(dims) != fmt.Sprint(wantDims) {
+					t.Errorf("route %q: dimensions %v, want %v", raw.Route, dims, wantDims)
+				}
+			}
+			for _, d := range parseEMF(t, b.String()) {
+				got[d.Route] = [2]int{*d.Sent, *d.Rejected}
+			}
+			if fmt.Sprint(got) != fmt.Sprint(tc.want) {
+				t.Errorf("per route (sent, rejected) = %v, want %v", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestStatusClasses(t *testing.T) {
+	r := New("NS", "queue")
+	ctx := WithRoute(NewContext(t.Context(), r), "alertmanager")
+	for _, code := range []int{200, 201, 429, 400, 503, 500, 502, 0} {
+		AttemptHook(ctx, talkjs.Attempt{StatusCode: code, Duration: time.Millisecond, WillRetry: code >= 500 || code == 429 || code == 0})
+	}
+	var b bytes.Buffer
+	if err := r.Flush(&b); err != nil {
+		t.Fatal(err)
+	}
+	var got map[string]any
+	if err := json.Unmarshal(bytes.TrimSpace(b.Bytes()), &got); err != nil {
+		t.Fatalf("want one line: %v: %s", err, b.String())
+	}
+	for name, want := range map[string]float64{TalkJS2xx: 2, TalkJS4xx: 2, TalkJS5xx: 3, TalkJSNoAnswer: 1, Retried: 5} {
+		if got[name] != want {
+			t.Errorf("%s = %v, want %v", name, got[name], want)
+		}
+	}
+	if got["Route"] != "alertmanager" {
+		t.Errorf("Route = %v, want alertmanager", got["Route"])
 	}
 }

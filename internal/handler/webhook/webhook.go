@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/talkjs-bridge/talkjs-bridge/internal/dispatch"
+	"github.com/talkjs-bridge/talkjs-bridge/internal/logging"
 	"github.com/talkjs-bridge/talkjs-bridge/internal/metrics"
 	"github.com/talkjs-bridge/talkjs-bridge/mapping"
 	"github.com/talkjs-bridge/talkjs-bridge/talkjs"
@@ -67,7 +68,10 @@ type errorBody struct {
 // Serve handles one webhook. It never panics: a bug answers 500, which
 // makes the sender retry, and the stack goes to the log.
 func (s *Server) Serve(ctx context.Context, req Request) (resp Response) {
-	log := s.logger().With("route", req.Route)
+	// The route as asked for, in the log; metrics get a Route dimension only
+	// once the route is known to exist (a path is anyone's to make up).
+	ctx = logging.With(ctx, logging.RouteKey, req.Route)
+	log := s.logger()
 	defer func() {
 		if r := recover(); r != nil {
 			log.ErrorContext(ctx, "webhook handler panicked", "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
@@ -92,6 +96,7 @@ func (s *Server) Serve(ctx context.Context, req Request) (resp Response) {
 		}
 		return answer(status, title, publicReason(status, err))
 	}
+	ctx = logging.With(dispatch.About(ctx, res.Route, ""), logging.DeliveryIDKey, res.Delivery)
 	log = log.With("event", res.Event)
 	if len(res.Sends) == 0 {
 		log.InfoContext(ctx, "webhook accepted, no action matched", "skipped", res.Skipped)
@@ -107,7 +112,7 @@ func (s *Server) Serve(ctx context.Context, req Request) (resp Response) {
 			continue
 		}
 		status := deliveryStatus(err)
-		log.ErrorContext(ctx, "webhook not delivered", "status", status, "conversationId", send.ConversationID, "reason", err.Error())
+		log.ErrorContext(dispatch.About(ctx, "", send.ConversationID), "webhook not delivered", "status", status, "conversationId", send.ConversationID, "reason", err.Error())
 		if status != http.StatusUnprocessableEntity {
 			// The sender will deliver the webhook again; the sends already
 			// made are deduplicated then by their idempotency keys, and
