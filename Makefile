@@ -9,10 +9,15 @@ BUILD_FLAGS := -trimpath -tags lambda.norpc -ldflags='-s -w'
 EVENT ?=
 FN ?=
 
-.PHONY: all build test vet fmt-check lint demo run invoke bench fuzz soak deploy clean \
+.PHONY: all help build test vet fmt-check lint demo run invoke bench fuzz soak deploy clean \
 	build-WebhookFunction build-QueueFunction build-ScheduleFunction scan-test-output cfn-lint
 
 all: build
+
+## help: list the targets and what they do
+help:
+	@awk '/^## [A-Za-z0-9_<>%-]+:/ { l = substr($$0, 4); i = index(l, ":"); printf "  %-22s %s\n", substr(l, 1, i - 1), substr(l, i + 2); next } \
+	  /^## / { printf "  %-22s %s\n", "", substr($$0, 4) }' $(firstword $(MAKEFILE_LIST))
 
 ## build: build/<name>/bootstrap for each function (ARCH=arm64 by default; ARCH=amd64 for this machine)
 build: $(addprefix build/,$(addsuffix /bootstrap,$(FUNCTIONS)))
@@ -22,13 +27,11 @@ build/%/bootstrap: FORCE
 
 FORCE:
 
-# sam build (BuildMethod: makefile) calls build-<LogicalId> with ARTIFACTS_DIR set.
-build-WebhookFunction:
-	CGO_ENABLED=0 GOOS=linux GOARCH=arm64 $(GO) build $(BUILD_FLAGS) -o $(ARTIFACTS_DIR)/bootstrap ./functions/webhook
-build-QueueFunction:
-	CGO_ENABLED=0 GOOS=linux GOARCH=arm64 $(GO) build $(BUILD_FLAGS) -o $(ARTIFACTS_DIR)/bootstrap ./functions/queue
-build-ScheduleFunction:
-	CGO_ENABLED=0 GOOS=linux GOARCH=arm64 $(GO) build $(BUILD_FLAGS) -o $(ARTIFACTS_DIR)/bootstrap ./functions/schedule
+## build-<LogicalId>: what sam build runs (BuildMethod: makefile), with ARTIFACTS_DIR set;
+## refuses to run without it (it would write /bootstrap)
+build-WebhookFunction build-QueueFunction build-ScheduleFunction: build-%Function:
+	@test -n "$(ARTIFACTS_DIR)" || { echo "$@: ARTIFACTS_DIR is not set; sam build sets it. For a local build run 'make build' (build/<name>/bootstrap) or 'make $@ ARTIFACTS_DIR=<dir>'."; exit 2; }
+	CGO_ENABLED=0 GOOS=linux GOARCH=arm64 $(GO) build $(BUILD_FLAGS) -o $(ARTIFACTS_DIR)/bootstrap ./functions/$(shell echo '$*' | tr A-Z a-z)
 
 ## test: formatting, vet, the workflow lint and every test with the race detector;
 ## the whole suite's output (verbose, in build/test-output.log) is then scanned for
@@ -43,6 +46,7 @@ test: fmt-check vet cfn-lint
 	@$(MAKE) --no-print-directory scan-test-output
 	@echo "tests: $$(grep -cE '^\s*--- PASS' build/test-output.log) passed, $$(grep -cE '^\s*--- FAIL' build/test-output.log) failed, $$(grep -cE '^\s*--- SKIP' build/test-output.log) skipped"
 
+## scan-test-output: fail when build/test-output.log holds a TalkJS key or webhook secret
 # Secrets look like sk_test_/sk_live_ (TalkJS keys) or whsec_ (webhook secrets), or are
 # the demo secrets; none may appear anywhere in what the suite printed.
 scan-test-output:
@@ -57,13 +61,16 @@ cfn-lint:
 	  echo "cfn-lint -t template.yaml --include-checks I"; cfn-lint -t template.yaml --include-checks I; \
 	else echo "cfn-lint not installed (pip install cfn-lint): template.yaml not linted"; fi
 
+## fmt-check: fail when gofmt would change a file
 fmt-check:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 
+## vet: go vet ./...
 vet:
 	$(GO) vet ./...
 
+## lint: actionlint on the GitHub workflows
 lint:
 	@if [ -d .github/workflows ]; then $(GO) tool actionlint; fi
 
@@ -106,5 +113,6 @@ deploy:
 	@command -v sam >/dev/null || { echo "sam (the AWS SAM CLI) is not installed: see https://docs.aws.amazon.com/serverless-application-model/latest/developerguide/install-sam-cli.html"; exit 1; }
 	sam build && sam deploy
 
+## clean: remove build/
 clean:
 	rm -rf build

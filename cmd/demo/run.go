@@ -103,7 +103,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		fmt.Fprintf(stderr, "demo: %v\n", err)
 		return 1
 	}
-	d := &demo{ctx: ctx, stack: stack, client: client, out: stdout, fnFor: fnFor}
+	// One event (make invoke) is reported, not judged: a user's own event
+	// may rightly be refused or rejected.
+	d := &demo{ctx: ctx, stack: stack, client: client, out: stdout, fnFor: fnFor, judge: *one == ""}
 	failed := 0
 	for i, path := range files {
 		if !d.replay(i+1, path) {
@@ -116,12 +118,17 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		}
 	}
 	fmt.Fprintln(stdout)
+	if *one != "" {
+		if failed > 0 {
+			fmt.Fprintln(stdout, "The function failed (see ✗ above).")
+			return 1
+		}
+		fmt.Fprintln(stdout, "Done: above is what the function answered, what it logged and what TalkJS now holds.")
+		return 0
+	}
 	if failed > 0 {
 		fmt.Fprintf(stdout, "%d of the demo's steps did not behave as expected (see ✗ above).\n", failed)
 		return 1
-	}
-	if *one != "" {
-		return 0
 	}
 	fmt.Fprintf(stdout, "All %d events behaved as events/README.md says.\n", len(files))
 	return 0
@@ -134,12 +141,16 @@ type demo struct {
 	out    io.Writer
 	seq    int
 	fnFor  func(path string) string
+	// judge compares each outcome with events/README.md; off for make
+	// invoke, which reports what happened and fails only when the function did.
+	judge bool
 }
 
 func (d *demo) printf(format string, a ...any) { fmt.Fprintf(d.out, format, a...) }
 
 // replay sends one file through its function and prints the transcript. It
-// reports whether the outcome matched the expectation.
+// reports whether the function ran and, when d.judge, whether the outcome
+// matched the expectation.
 func (d *demo) replay(n int, path string) bool {
 	name := filepath.Base(path)
 	fn := d.fnFor(path)
@@ -170,7 +181,7 @@ func (d *demo) replay(n int, path string) bool {
 		_ = json.Unmarshal(answer, &resp)
 		d.printf("   out:    %d %s\n", resp.StatusCode, oneLine(resp.Body, 160))
 		delivered = resp.StatusCode == 200
-		if ex, has := expectations[name]; has && ex.status != resp.StatusCode {
+		if ex, has := expectations[name]; d.judge && has && ex.status != resp.StatusCode {
 			d.printf("   ✗ expected %d\n", ex.status)
 			ok = false
 		}
@@ -185,21 +196,21 @@ func (d *demo) replay(n int, path string) bool {
 		for _, r := range rejected {
 			d.printf("           reject %s\n", oneLine(r, 160))
 		}
-		if len(resp.BatchItemFailures) > 0 || len(rejected) > 0 {
+		delivered = len(resp.BatchItemFailures) == 0 && len(rejected) == 0
+		if d.judge && !delivered {
 			d.printf("   ✗ expected every record sent\n")
 			ok = false
 		}
-		delivered = ok
 	case localrun.Schedule:
 		d.printf("   out:    %s\n", oneLine(string(answer), 160))
 		var sum struct{ Sent, Rejected, Retry int }
 		_ = json.Unmarshal(answer, &sum)
 		// events/README.md says every schedule sample sends.
-		if sum.Sent == 0 || sum.Rejected > 0 || sum.Retry > 0 {
+		delivered = sum.Sent > 0 && sum.Rejected == 0 && sum.Retry == 0
+		if d.judge && !delivered {
 			d.printf("   ✗ expected reminders sent, none rejected or retried\n")
 			ok = false
 		}
-		delivered = ok
 	}
 	for _, line := range d.matched(fn, reqID) {
 		d.printf("   log:    %s\n", line)
@@ -207,7 +218,7 @@ func (d *demo) replay(n int, path string) bool {
 	if !d.printChanges(before) && delivered {
 		d.printf("           (its idempotency keys were used before: TalkJS kept the first copies)\n")
 	}
-	if ok {
+	if ok && d.judge {
 		d.printf("   ✓ as expected\n")
 	}
 	return ok

@@ -2,6 +2,8 @@ package main
 
 import (
 	"bytes"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -36,5 +38,26 @@ func TestInvokeNeedsAFunction(t *testing.T) {
 	}
 	if !strings.Contains(errs.String(), "cannot tell which function") {
 		t.Errorf("stderr %q does not say what is wrong", errs.String())
+	}
+}
+
+// make invoke reports what the bridge did with a user's own event: a
+// record rightly rejected is a successful run, not a failed expectation.
+func TestInvokeReportsWithoutJudging(t *testing.T) {
+	event := filepath.Join(t.TempDir(), "queue-custom.json")
+	if err := os.WriteFile(event, []byte(`{"Records":[{"messageId":"custom-1","eventSource":"aws:sqs","body":"{}"}]}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var out, errs bytes.Buffer
+	if code := run(t.Context(), []string{"-event", event}, func(string) string { return "" }, &out, &errs); code != 0 {
+		t.Fatalf("exit %d, want 0\nstdout:\n%s\nstderr:\n%s", code, out.String(), errs.String())
+	}
+	for _, want := range []string{"0 to retry (batch item failures), 1 rejected", "Done: above is what the function answered"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("output lacks %q:\n%s", want, out.String())
+		}
+	}
+	if strings.Contains(out.String(), "✗") || strings.Contains(out.String(), "expected") {
+		t.Errorf("output judges the event against the demo's expectations:\n%s", out.String())
 	}
 }

@@ -223,8 +223,11 @@ func makefileTargets(t *testing.T) map[string]bool {
 		t.Fatalf("read ../Makefile: %v; sam build needs its targets %s", err, strings.Join(want, ", "))
 	}
 	targets := map[string]bool{}
-	for _, m := range regexp.MustCompile(`(?m)^([A-Za-z0-9_.%/-]+)\s*:([^=]|$)`).FindAllSubmatch(data, -1) {
-		targets[string(m[1])] = true
+	// "a b c: ..." (several targets, or a static pattern rule) defines each.
+	for _, m := range regexp.MustCompile(`(?m)^([A-Za-z0-9_.%/ -]+?)\s*:([^=]|$)`).FindAllSubmatch(data, -1) {
+		for _, name := range strings.Fields(string(m[1])) {
+			targets[name] = true
+		}
 	}
 	return targets
 }
