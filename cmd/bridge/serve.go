@@ -22,15 +22,17 @@ import (
 )
 
 // serve runs the development server until interrupted.
-func serve(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	addr := fs.String("addr", "localhost:3000", "address to listen on")
-	routesFile := fs.String("routes", os.Getenv("BRIDGE_CONFIG"), "routes file (default: the embedded one)")
-	if err := fs.Parse(args); err != nil {
-		return exitUsage
+func serveFlags(fs *flag.FlagSet) {
+	fs.String("addr", "localhost:3000", "address to listen on")
+	fs.String("routes", os.Getenv("BRIDGE_CONFIG"), "routes file (default: $BRIDGE_CONFIG, else the embedded one)")
+}
+
+func serve(fs *flag.FlagSet, args []string, stdout, stderr io.Writer) int {
+	if len(args) > 0 {
+		return usageError(stderr, "serve", "takes no arguments, got %q", args)
 	}
-	routes, name, err := load(*routesFile)
+	addr, routesFile := fs.Lookup("addr").Value.String(), fs.Lookup("routes").Value.String()
+	routes, name, err := load(routesFile)
 	if err != nil {
 		printLoadError(stderr, err)
 		return exitError
@@ -59,7 +61,7 @@ func serve(args []string, stdout, stderr io.Writer) int {
 	}
 	defer s.Close()
 
-	ln, err := net.Listen("tcp", *addr)
+	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		fmt.Fprintf(stderr, "bridge serve: %v\n", err)
 		return exitError
