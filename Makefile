@@ -8,9 +8,13 @@ FUNCTIONS := webhook queue schedule
 BUILD_FLAGS := -trimpath -tags lambda.norpc -ldflags='-s -w'
 EVENT ?=
 FN ?=
+# Your routes file: routes.yaml at the checkout root, or ROUTES=<path>. When it exists,
+# the builds validate it and package it next to each bootstrap, where the functions
+# read it (LAMBDA_TASK_ROOT/routes.yaml); without it the embedded routes apply.
+ROUTES ?= routes.yaml
 
 .PHONY: all help build test vet fmt-check lint demo run invoke bench fuzz soak deploy clean \
-	build-WebhookFunction build-QueueFunction build-ScheduleFunction scan-test-output cfn-lint
+	build-WebhookFunction build-QueueFunction build-ScheduleFunction scan-test-output cfn-lint package-routes
 
 all: build
 
@@ -23,7 +27,28 @@ help:
 build: $(addprefix build/,$(addsuffix /bootstrap,$(FUNCTIONS)))
 
 build/%/bootstrap: FORCE
+	$(call package_routes,build/$*)
 	CGO_ENABLED=0 GOOS=linux GOARCH=$(ARCH) $(GO) build $(BUILD_FLAGS) -o $@ ./functions/$*
+
+# package_routes,DIR: validate $(ROUTES) (an invalid file fails the build, each problem
+# as file:line: routes.<route>...: message) and copy it to DIR/routes.yaml; without a
+# routes file, remove a stale DIR/routes.yaml so the embedded routes apply. A ROUTES
+# given on the command line or in the environment must exist.
+define package_routes
+	@mkdir -p "$(1)"
+	@if [ -f "$(ROUTES)" ]; then \
+	  $(GO) run ./cmd/bridge validate "$(ROUTES)" || { echo "$(ROUTES) is not valid (above): fix it, or remove it to build with the embedded routes" >&2; exit 1; }; \
+	  cp "$(ROUTES)" "$(1)/routes.yaml"; \
+	elif [ "$(origin ROUTES)" != "file" ]; then \
+	  echo "ROUTES=$(ROUTES): no such file" >&2; exit 1; \
+	else rm -f "$(1)/routes.yaml"; fi
+endef
+
+## package-routes: validate ROUTES (default routes.yaml) and copy it into ARTIFACTS_DIR,
+## as every build does; without the file, the embedded routes apply
+package-routes:
+	@test -n "$(ARTIFACTS_DIR)" || { echo "$@: ARTIFACTS_DIR is not set"; exit 2; }
+	$(call package_routes,$(ARTIFACTS_DIR))
 
 FORCE:
 
@@ -31,6 +56,7 @@ FORCE:
 ## refuses to run without it (it would write /bootstrap)
 build-WebhookFunction build-QueueFunction build-ScheduleFunction: build-%Function:
 	@test -n "$(ARTIFACTS_DIR)" || { echo "$@: ARTIFACTS_DIR is not set; sam build sets it. For a local build run 'make build' (build/<name>/bootstrap) or 'make $@ ARTIFACTS_DIR=<dir>'."; exit 2; }
+	$(call package_routes,$(ARTIFACTS_DIR))
 	CGO_ENABLED=0 GOOS=linux GOARCH=arm64 $(GO) build $(BUILD_FLAGS) -o $(ARTIFACTS_DIR)/bootstrap ./functions/$(shell echo '$*' | tr A-Z a-z)
 
 ## test: formatting, vet, the workflow lint and every test with the race detector;
@@ -80,9 +106,10 @@ lint:
 demo:
 	$(GO) run ./cmd/demo
 
-## run: the handlers and the /inbox page on http://localhost:3000 (bridge serve)
+## run: the handlers and the /inbox page on http://localhost:3000 (bridge serve), with
+## ROUTES (routes.yaml) when it exists
 run:
-	$(GO) run ./cmd/bridge serve
+	$(GO) run ./cmd/bridge serve $(if $(wildcard $(ROUTES)),--routes $(ROUTES))
 
 ## invoke: one event through one function under the runtime emulator
 ##   make invoke FN=webhook EVENT=events/webhook-github-issue-rest.json

@@ -2,11 +2,14 @@ package setup
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"net/http"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -78,8 +81,8 @@ func From(ctx context.Context, getenv func(string) string, function string, out 
 		return nil, fmt.Errorf("x-ray: %w", err)
 	}
 
-	if cfg.RoutesFile != "" {
-		d.Routes, err = mapping.Load(cfg.RoutesFile)
+	if file := routesFile(cfg.RoutesFile, getenv); file != "" {
+		d.Routes, err = mapping.Load(file)
 	} else {
 		d.Routes, err = mapping.Default()
 	}
@@ -229,4 +232,29 @@ func TraceRecords(ctx context.Context, ids []string, fn func(context.Context) er
 		tracing.Annotate(ctx, "message_ids", strings.Join(ids, ","))
 		return fn(ctx)
 	})
+}
+
+// PackagedRoutesFile is the name of the routes file `make build` and
+// `sam build` put next to each function's bootstrap when the checkout has
+// its own routes.yaml (the Makefile's ROUTES).
+const PackagedRoutesFile = "routes.yaml"
+
+// routesFile picks the routes file: BRIDGE_CONFIG when set, else the file
+// packaged next to the bootstrap (in LAMBDA_TASK_ROOT, where Lambda unpacks
+// the function), else "" for the embedded one.
+func routesFile(configured string, getenv func(string) string) string {
+	if configured != "" {
+		return configured
+	}
+	root := getenv("LAMBDA_TASK_ROOT")
+	if root == "" {
+		return ""
+	}
+	p := filepath.Join(root, PackagedRoutesFile)
+	if _, err := os.Stat(p); errors.Is(err, fs.ErrNotExist) {
+		return ""
+	}
+	// Any other error is Load's to report: a file that is there but
+	// unreadable must not quietly give way to the embedded routes.
+	return p
 }

@@ -83,3 +83,58 @@ func TestMakeBuildTargetsNeedArtifactsDir(t *testing.T) {
 		t.Errorf("make -n build-QueueFunction does not run %q:\n%s", want, out)
 	}
 }
+
+// A user's routes file is validated by every build and packaged next to the
+// bootstrap; an invalid one fails the build naming the route.
+func TestMakePackagesTheUsersRoutes(t *testing.T) {
+	mk := makeCommand(t)
+	dir := t.TempDir()
+	write := func(name, content string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	good := write("good.yaml", "routes:\n  mine:\n    verify: none\n    actions:\n      - conversation: {id: mine}\n        message: {text: 'hi {{ .payload.name }}'}\n")
+	bad := write("bad.yaml", "routes:\n  orders:\n    verify: none\n    actions:\n      - conversation: {id: x}\n        message: {text: '{{ .payload.a '}\n")
+	for _, tc := range []struct {
+		name, routes string
+		ok           bool
+		want         string // in the output
+	}{
+		{"valid file is packaged", good, true, "good.yaml: ok: 1 route(s) [mine]"},
+		{"invalid file fails naming the route", bad, false, "routes.orders.actions[0].message.text"},
+		{"a named file must exist", filepath.Join(dir, "absent.yaml"), false, "no such file"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			out := filepath.Join(t.TempDir(), "artifacts")
+			cmd := exec.CommandContext(t.Context(), mk, "--no-print-directory", "package-routes", "ARTIFACTS_DIR="+out, "ROUTES="+tc.routes)
+			cmd.Dir = "../.."
+			got, err := cmd.CombinedOutput()
+			if (err == nil) != tc.ok || !strings.Contains(string(got), tc.want) {
+				t.Fatalf("make package-routes ROUTES=%s: err %v, want ok=%v and %q in:\n%s", filepath.Base(tc.routes), err, tc.ok, tc.want, got)
+			}
+			packaged, readErr := os.ReadFile(filepath.Join(out, "routes.yaml"))
+			if tc.ok {
+				want, _ := os.ReadFile(tc.routes)
+				if readErr != nil || string(packaged) != string(want) {
+					t.Errorf("routes.yaml not packaged as given (%v)", readErr)
+				}
+			} else if readErr == nil {
+				t.Error("a routes.yaml was packaged although the build failed")
+			}
+		})
+	}
+	// Every function build packages it, before compiling.
+	cmd := exec.CommandContext(t.Context(), mk, "-n", "--no-print-directory", "build-WebhookFunction", "ARTIFACTS_DIR="+dir, "ROUTES="+good)
+	cmd.Dir = "../.."
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := string(out)
+	if v, b := strings.Index(s, "cmd/bridge validate"), strings.Index(s, "go build"); v < 0 || b < 0 || v > b {
+		t.Errorf("make build-WebhookFunction does not validate the routes file before building:\n%s", s)
+	}
+}
