@@ -93,6 +93,7 @@ func (h *Handler) Handle(ctx context.Context, ev events.SQSEvent) (events.SQSEve
 	resp := events.SQSEventResponse{BatchItemFailures: []events.SQSBatchItemFailure{}}
 	for i, res := range results {
 		rec := ev.Records[i]
+		ctx := recordContext(ctx, rec, items[i])
 		if res.Outcome == dispatch.Sent && rec.Attributes["MessageGroupId"] == "" {
 			// The common case, without Logger.With: it clones the
 			// redacting handler for every record.
