@@ -578,6 +578,7 @@ func TestTemplate(t *testing.T) {
 			"WebhookThrottleRate":        nil,
 			"WebhookThrottleBurst":       nil,
 			"WebhookAccessLogs":          nil,
+			"WebhookReservedConcurrency": float64(-1),
 			"ScheduleMaxRetryAttempts":   nil,
 			"ScheduleMaxEventAgeSeconds": nil,
 			"SecretKmsKeyArn":            "",
