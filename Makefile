@@ -14,7 +14,7 @@ FN ?=
 ROUTES ?= routes.yaml
 
 .PHONY: all help build test vet fmt-check lint demo run invoke bench fuzz soak deploy clean \
-	build-WebhookFunction build-QueueFunction build-ScheduleFunction scan-test-output cfn-lint package-routes
+	build-WebhookFunction build-QueueFunction build-ScheduleFunction scan-test-output cfn-lint package-routes schema
 
 all: build
 
@@ -139,6 +139,10 @@ soak:
 deploy:
 	@command -v sam >/dev/null || { echo "sam (the AWS SAM CLI) is not installed: see https://docs.aws.amazon.com/serverless-application-model/latest/developerguide/install-sam-cli.html"; exit 1; }
 	sam build && sam deploy
+
+## schema: regenerate routes.schema.json (the routes file's JSON Schema) from mapping/schema's Go types
+schema:
+	$(GO) test ./mapping/schema -run TestSchemaIsCurrent -update
 
 ## clean: remove build/
 clean:
