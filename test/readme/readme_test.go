@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -202,7 +203,11 @@ func TestMakeRunBlock(t *testing.T) {
 	}
 
 	bin := filepath.Join(t.TempDir(), "bridge")
-	build := exec.CommandContext(t.Context(), "go", "build", "-o", bin, "./cmd/bridge")
+	goBin, err := exec.LookPath("go")
+	if err != nil {
+		goBin = filepath.Join(runtime.GOROOT(), "bin", "go")
+	}
+	build := exec.CommandContext(t.Context(), goBin, "build", "-o", bin, "./cmd/bridge")
 	build.Dir = "../.."
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("go build ./cmd/bridge: %v\n%s", err, out)
