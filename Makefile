@@ -140,9 +140,9 @@ deploy:
 	@command -v sam >/dev/null || { echo "sam (the AWS SAM CLI) is not installed: see https://docs.aws.amazon.com/serverless-application-model/latest/developerguide/install-sam-cli.html"; exit 1; }
 	sam build && sam deploy
 
-## schema: regenerate routes.schema.json (the routes file's JSON Schema) from mapping/schema's Go types
+## schema: regenerate routes.schema.json (the routes file's JSON Schema) from internal/routeschema's Go types
 schema:
-	$(GO) test ./mapping/schema -run TestSchemaIsCurrent -update
+	$(GO) test ./internal/routeschema -run TestSchemaIsCurrent -update
 
 ## clean: remove build/
 clean:

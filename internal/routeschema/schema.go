@@ -1,4 +1,4 @@
-package schema
+package routeschema
 
 import (
 	"bytes"
@@ -26,7 +26,7 @@ func Generate() ([]byte, error) {
 	root["$schema"] = "http://json-schema.org/draft-07/schema#"
 	root["$id"] = ID
 	root["title"] = "talkjs-bridge routes file"
-	root["description"] = "Routes and reminders of talkjs-bridge. Generated from package mapping/schema; `bridge validate` is the authority and reports what a schema cannot (templates, filters, preset options)."
+	root["description"] = "Routes and reminders of talkjs-bridge. Generated from package internal/routeschema; `bridge validate` is the authority and reports what a schema cannot (templates, filters, preset options)."
 	root["definitions"] = g.defs
 	var b bytes.Buffer
 	enc := json.NewEncoder(&b)

@@ -1,4 +1,4 @@
-package schema
+package routeschema
 
 import "github.com/talkjs-bridge/talkjs-bridge/mapping/verify"
 

@@ -1,4 +1,4 @@
-package schema
+package routeschema
 
 import (
 	"bytes"
@@ -31,10 +31,10 @@ func TestSchemaIsCurrent(t *testing.T) {
 	}
 	want, err := os.ReadFile(checkedIn)
 	if err != nil {
-		t.Fatalf("%v (go test ./mapping/schema -update writes it)", err)
+		t.Fatalf("%v (go test ./internal/routeschema -update writes it)", err)
 	}
 	if !bytes.Equal(got, want) {
-		t.Error("routes.schema.json is not what the Go types generate: run go test ./mapping/schema -update and commit it")
+		t.Error("routes.schema.json is not what the Go types generate: run go test ./internal/routeschema -update and commit it")
 	}
 }
 
@@ -79,7 +79,7 @@ func yamlToJSON(t *testing.T, src []byte) any {
 func examples(t *testing.T) map[string][]byte {
 	t.Helper()
 	out := map[string][]byte{}
-	b, err := os.ReadFile("../routes.yaml")
+	b, err := os.ReadFile("../../mapping/routes.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -137,7 +137,7 @@ func TestSchemaRefusesBadShapes(t *testing.T) {
 func TestKeysMatchTheParser(t *testing.T) {
 	vars := map[string]string{}
 	var src string
-	for _, f := range []string{"../parse.go", "../reminder.go"} {
+	for _, f := range []string{"../../mapping/parse.go", "../../mapping/reminder.go"} {
 		b, err := os.ReadFile(f)
 		if err != nil {
 			t.Fatal(err)
