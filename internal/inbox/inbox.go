@@ -92,6 +92,12 @@ func WithPollInterval(d time.Duration) Option {
 	}
 }
 
+// WithFailures makes the page list the refused and rejected deliveries f
+// holds, newest first, above the conversations.
+func WithFailures(f *Failures) Option {
+	return func(h *handler) { h.failures = f }
+}
+
 func clamp(n, def, hi int) int {
 	if n < 1 {
 		return def
@@ -111,6 +117,7 @@ type handler struct {
 	csp      string
 	now      func() time.Time
 	reuseFor time.Duration
+	failures *Failures
 
 	mu    sync.Mutex // serialises snapshots and guards the fields below
 	last  snapshotResult

@@ -21,6 +21,11 @@ const pageBody = `<span id="status" class="status">connecting…</span></header>
 <p class="big">No conversations yet — send a webhook</p>
 <p>Post an event to <code>/webhooks/{route}</code> (or enqueue a command) and it appears here within a second.</p>
 </div>
+<section id="failures" class="failures" hidden>
+<h2>Refused and rejected deliveries <span id="failure-count"></span></h2>
+<ol id="failure-list"></ol>
+<p id="more-failures" class="note" hidden></p>
+</section>
 <div id="conversations" class="grid"></div>
 <p id="more" class="note" hidden>Older conversations are not shown.</p>
 </main>
@@ -61,6 +66,22 @@ main{padding:16px 20px}
 .msg.system time{display:inline-block;margin-left:6px;color:#a08a4a;white-space:nowrap}
 .msg .edited{font-style:italic}
 .none{color:var(--mute);font-style:italic;text-align:center}
+.text a{color:var(--accent)}
+.text code{padding:0 3px;border-radius:4px;background:rgba(20,25,40,.07);font:12.5px ui-monospace,SFMono-Regular,Menlo,monospace}
+.text ul{margin:2px 0;padding-left:20px;text-align:left}
+.failures{margin:0 0 16px;background:var(--card);border:1px solid #f1c0c0;border-radius:10px;overflow:hidden}
+.failures h2{margin:0;padding:8px 14px;font-size:14px;font-weight:600;background:#fff0f0;color:#a61e1e;border-bottom:1px solid #f1c0c0}
+.failures h2 span{font-weight:400;opacity:.8}
+.failures ol{margin:0;padding:6px 14px;list-style:none;max-height:220px;overflow-y:auto}
+.failure{display:flex;flex-wrap:wrap;gap:2px 10px;align-items:baseline;padding:4px 0;border-bottom:1px solid var(--line);font-size:13px}
+.failure:last-child{border-bottom:0}
+.failure .kind{padding:0 7px;border-radius:9px;font-size:11px;font-weight:600;text-transform:uppercase;letter-spacing:.04em}
+.failure.refused .kind{background:#ffe3e3;color:#a61e1e}
+.failure.rejected .kind{background:#fff3bf;color:#7a5a00}
+.failure .what{font:12px ui-monospace,SFMono-Regular,Menlo,monospace}
+.failure .error{font-weight:600}
+.failure .reason{flex-basis:100%;color:var(--mute);overflow-wrap:anywhere}
+.failure time{color:var(--mute);font-size:11px;margin-left:auto}
 .empty{max-width:560px;margin:60px auto;padding:28px;text-align:center;background:var(--card);border:1px dashed #c5cad6;border-radius:12px;color:var(--mute)}
 .empty .big{font-size:18px;color:var(--ink);margin-top:0}
 .note{color:var(--mute);text-align:center}
@@ -77,6 +98,10 @@ const pageScript = `
   const loading = document.getElementById("loading");
   const more = document.getElementById("more");
   const status = document.getElementById("status");
+  const failures = document.getElementById("failures");
+  const failureList = document.getElementById("failure-list");
+  const failureCount = document.getElementById("failure-count");
+  const moreFailures = document.getElementById("more-failures");
   let etag = "";
 
   // el creates an element; text goes in as textContent, never as markup.
@@ -89,13 +114,46 @@ const pageScript = `
   const when = (ms) => ms ? new Date(ms).toLocaleString([], {month: "short", day: "numeric", hour: "2-digit", minute: "2-digit"}) : "";
   const hue = (s) => { let h = 0; for (const ch of String(s)) h = (h * 31 + ch.codePointAt(0)) % 360; return h; };
 
+  // rich builds TalkJS markup from the server's parsed nodes: only these
+  // elements, text only as text nodes, links only to absolute http(s) or
+  // mailto URLs. Without nodes the plain text is shown.
+  const tags = new Set(["strong", "em", "s", "code", "a", "br", "ul", "li"]);
+  function rich(parent, nodes, text) {
+    if (!Array.isArray(nodes)) { parent.textContent = text || ""; return parent; }
+    for (const n of nodes) {
+      if (!n.tag || !tags.has(n.tag)) { parent.append(document.createTextNode(n.text || "")); continue; }
+      if (n.tag === "a" && !/^(https?|mailto):/i.test(n.href || "")) { rich(parent, n.kids || []); continue; }
+      const e = document.createElement(n.tag);
+      if (n.tag === "a") {
+        e.href = n.href;
+        e.target = "_blank";
+        e.rel = "noopener noreferrer nofollow";
+      }
+      parent.append(rich(e, n.kids || []));
+    }
+    return parent;
+  }
+
+  function failure(f) {
+    const li = el("li", "failure " + (f.kind === "rejected" ? "rejected" : "refused"));
+    li.append(el("span", "kind", f.kind + (f.status ? " " + f.status : "")));
+    if (f.route) li.append(el("span", "what", "/webhooks/" + f.route));
+    if (f.id) li.append(el("span", "what", "message " + f.id));
+    li.append(el("span", "error", f.error));
+    const stamp = el("time", null, when(f.at));
+    if (f.at) stamp.dateTime = new Date(f.at).toISOString();
+    li.append(stamp);
+    if (f.reason) li.append(el("span", "reason", f.reason));
+    return li;
+  }
+
   function message(m) {
     const stamp = el("time", null, when(m.createdAt));
     if (m.createdAt) stamp.dateTime = new Date(m.createdAt).toISOString();
     if (m.editedAt) stamp.append(el("span", "edited", " · edited"));
     if (m.type === "SystemMessage") {
       const li = el("li", "msg system");
-      li.append(el("span", "tag", "system"), el("span", "text", m.text), stamp);
+      li.append(el("span", "tag", "system"), rich(el("span", "text"), m.rich, m.text), stamp);
       return li;
     }
     const li = el("li", "msg user");
@@ -104,7 +162,7 @@ const pageScript = `
     const who = el("div", "sender", m.senderName || m.senderId || "unknown sender");
     who.title = m.senderId || "";
     who.style.color = "hsl(" + hue(m.senderId || "") + " 55% 36%)";
-    b.append(who, el("div", "text", m.text));
+    b.append(who, rich(el("div", "text"), m.rich, m.text));
     if (m.attachment) b.append(el("div", "text", "📎 " + m.attachment));
     b.append(stamp);
     li.append(b);
@@ -115,7 +173,7 @@ const pageScript = `
     const sec = el("section", "conv");
     sec.dataset.id = c.id;
     const head = el("header");
-    head.append(el("h2", null, c.subject || c.id));
+    head.append(c.subject ? rich(el("h2"), c.subjectRich, c.subject) : el("h2", null, c.id));
     if (c.subject) head.append(el("div", "cid", c.id));
     const people = el("ul", "people");
     for (const p of c.participants || []) {
@@ -159,6 +217,12 @@ const pageScript = `
     loading.hidden = true;
     empty.hidden = convs.length > 0;
     more.hidden = !data.moreConversations;
+    const fs = data.failures || [];
+    failureList.replaceChildren(...fs.map(failure));
+    failureCount.textContent = "· " + fs.length + (data.moreFailures ? " latest" : "");
+    moreFailures.textContent = data.moreFailures ? data.moreFailures + " older ones are no longer kept." : "";
+    moreFailures.hidden = !data.moreFailures;
+    failures.hidden = fs.length === 0;
   }
 
   function setStatus(text, cls) {

@@ -18,12 +18,18 @@ type Snapshot struct {
 	Conversations []Conversation `json:"conversations"`
 	// MoreConversations is true when older conversations were left out.
 	MoreConversations bool `json:"moreConversations"`
+	// Failures are the latest refused and rejected deliveries, newest
+	// first, when the handler was given a [Failures] (WithFailures).
+	Failures []Failure `json:"failures,omitempty"`
+	// MoreFailures counts older failures no longer kept.
+	MoreFailures int `json:"moreFailures,omitempty"`
 }
 
 // Conversation is one conversation with its latest messages.
 type Conversation struct {
 	ID           string            `json:"id"`
 	Subject      string            `json:"subject,omitempty"`
+	SubjectRich  []Node            `json:"subjectRich,omitempty"` // Subject with TalkJS markup applied
 	Participants []Participant     `json:"participants"` // sorted by id
 	Custom       map[string]string `json:"custom,omitempty"`
 	CreatedAt    int64             `json:"createdAt"`    // Unix milliseconds
@@ -47,6 +53,7 @@ type Message struct {
 	SenderID   string             `json:"senderId,omitempty"`
 	SenderName string             `json:"senderName,omitempty"`
 	Text       string             `json:"text"`
+	Rich       []Node             `json:"rich,omitempty"` // Text with TalkJS markup applied
 	CreatedAt  int64              `json:"createdAt"`          // Unix milliseconds
 	EditedAt   int64              `json:"editedAt,omitempty"` // Unix milliseconds
 	Attachment string             `json:"attachment,omitempty"`
@@ -98,7 +105,7 @@ func (h *handler) build(ctx context.Context, now time.Time) (Snapshot, error) {
 			return Snapshot{}, err
 		}
 		out := Conversation{
-			ID: c.ID, Subject: c.Subject, Custom: c.Custom, CreatedAt: c.CreatedAt,
+			ID: c.ID, Subject: c.Subject, SubjectRich: Markup(c.Subject), Custom: c.Custom, CreatedAt: c.CreatedAt,
 			LastActivity: activity(c), Participants: make([]Participant, 0, len(c.Participants)),
 			Messages: make([]Message, 0, len(msgs)),
 		}
@@ -107,7 +114,7 @@ func (h *handler) build(ctx context.Context, now time.Time) (Snapshot, error) {
 		}
 		for i := len(msgs) - 1; i >= 0; i-- { // listed newest first; shown oldest first
 			m := msgs[i]
-			v := Message{ID: m.ID, Type: m.Type, SenderID: m.SenderID, Text: m.Text, CreatedAt: m.CreatedAt, EditedAt: m.EditedAt}
+			v := Message{ID: m.ID, Type: m.Type, SenderID: m.SenderID, Text: m.Text, Rich: Markup(m.Text), CreatedAt: m.CreatedAt, EditedAt: m.EditedAt}
 			if m.SenderID != "" {
 				v.SenderName = h.userName(ctx, m.SenderID, now)
 			}
@@ -118,6 +125,7 @@ func (h *handler) build(ctx context.Context, now time.Time) (Snapshot, error) {
 		}
 		snap.Conversations = append(snap.Conversations, out)
 	}
+	snap.Failures, snap.MoreFailures = h.failures.List()
 	for id := range h.msgs {
 		if !seen[id] {
 			delete(h.msgs, id)
