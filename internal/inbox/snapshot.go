@@ -30,7 +30,7 @@ type Conversation struct {
 	ID           string            `json:"id"`
 	Subject      string            `json:"subject,omitempty"`
 	SubjectRich  []Node            `json:"subjectRich,omitempty"` // Subject with TalkJS markup applied
-	Participants []Participant     `json:"participants"` // sorted by id
+	Participants []Participant     `json:"participants"`          // sorted by id
 	Custom       map[string]string `json:"custom,omitempty"`
 	CreatedAt    int64             `json:"createdAt"`    // Unix milliseconds
 	LastActivity int64             `json:"lastActivity"` // last message's createdAt, else CreatedAt
@@ -53,7 +53,7 @@ type Message struct {
 	SenderID   string             `json:"senderId,omitempty"`
 	SenderName string             `json:"senderName,omitempty"`
 	Text       string             `json:"text"`
-	Rich       []Node             `json:"rich,omitempty"` // Text with TalkJS markup applied
+	Rich       []Node             `json:"rich,omitempty"`     // Text with TalkJS markup applied
 	CreatedAt  int64              `json:"createdAt"`          // Unix milliseconds
 	EditedAt   int64              `json:"editedAt,omitempty"` // Unix milliseconds
 	Attachment string             `json:"attachment,omitempty"`
