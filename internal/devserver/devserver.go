@@ -60,6 +60,9 @@ func New(opts Options) (*Server, error) {
 	if s.log == nil {
 		s.log = slog.Default()
 	}
+	// Refused webhooks are listed on /inbox with the detail they logged.
+	s.log = slog.New(detailHandler{s.log.Handler()})
+	fails := inbox.NewFailures(0)
 	routes := opts.Routes
 	if routes == nil {
 		var err error
@@ -107,7 +110,8 @@ func New(opts Options) (*Server, error) {
 	}
 	s.client = c
 	// The handlers are built as the functions build theirs; only the
-	// rejects queue is a log line here, as there is no queue locally.
+	// rejects queue is a log line and an entry on /inbox here, as there is
+	// no queue locally.
 	d := &setup.Deps{Routes: routes, TalkJS: c, Secrets: src, Logger: s.log, Memo: &dispatch.Memo{}, Function: "devserver"}
 	wh := d.Webhook()
 	s.sched = d.Schedule()
@@ -115,12 +119,12 @@ func New(opts Options) (*Server, error) {
 		s.Close()
 		return nil, err
 	}
-	s.queue.Rejects = logRejects{s.log}
+	s.queue.Rejects = inboxRejects{log: s.log, fs: fails}
 
-	s.mux.Handle("POST /webhooks/{route}", wh)
+	s.mux.Handle("POST /webhooks/{route}", recordRefusals(wh, fails))
 	s.mux.HandleFunc("POST /queue", s.serveQueue)
 	s.mux.HandleFunc("POST /reminders/{name}", s.serveReminder)
-	in := inbox.New(c)
+	in := inbox.New(c, inbox.WithFailures(fails))
 	s.mux.Handle("/inbox", in)
 	s.mux.Handle("/inbox/", in)
 	s.mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
@@ -179,13 +183,4 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(v)
-}
-
-// logRejects stands in for the rejects queue locally: the rejection is in
-// the log, where a developer is looking anyway.
-type logRejects struct{ log *slog.Logger }
-
-func (l logRejects) Reject(ctx context.Context, r queue.Rejection) error {
-	l.log.WarnContext(ctx, "would forward to the rejects queue", "messageId", r.MessageID, "reason", r.Reason)
-	return nil
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/talkjs-bridge/talkjs-bridge/internal/browsertest"
 	"github.com/talkjs-bridge/talkjs-bridge/internal/democreds"
 	"github.com/talkjs-bridge/talkjs-bridge/internal/devserver"
+	"github.com/talkjs-bridge/talkjs-bridge/internal/inbox"
 	"github.com/talkjs-bridge/talkjs-bridge/mapping/verify"
 )
 
@@ -131,5 +132,98 @@ func TestInboxShowsWebhook(t *testing.T) {
 		if !strings.Contains(dom, want) {
 			t.Errorf("the inbox page does not show %q", want)
 		}
+	}
+}
+
+// getSnapshot reads the inbox's JSON as the page does.
+func getSnapshot(t *testing.T, url string) inbox.Snapshot {
+	t.Helper()
+	req, err := http.NewRequestWithContext(t.Context(), "GET", url+"/inbox/api/conversations", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var s inbox.Snapshot
+	if err := json.NewDecoder(resp.Body).Decode(&s); err != nil || resp.StatusCode != 200 {
+		t.Fatalf("GET inbox api: %d, %v", resp.StatusCode, err)
+	}
+	return s
+}
+
+// TestInboxListsFailures: what the bridge turned away shows on /inbox with
+// the reason, newest first, next to what it delivered.
+func TestInboxListsFailures(t *testing.T) {
+	_, srv := start(t)
+	secret := democreds.WebhookSecrets()["github"]
+	good, body := githubIssue(t, secret)
+	bad, _ := githubIssue(t, "wrong")
+	broken := []byte(`{"action":"opened","issue":`)
+	brokenHdr, err := verify.Sign(verify.Config{Preset: verify.PresetGitHub}, []byte(secret), "", time.Now(), broken)
+	if err != nil {
+		t.Fatal(err)
+	}
+	brokenHdr.Set("X-GitHub-Event", "issues")
+	brokenHdr.Set("X-GitHub-Delivery", "dev-broken")
+	brokenHdr.Set("Content-Type", "application/json")
+
+	steps := []struct {
+		name string
+		path string
+		h    http.Header
+		body []byte
+		want int
+	}{
+		{"delivered", "/webhooks/github", good, body, 200},
+		{"bad signature", "/webhooks/github", bad, body, 401},
+		{"unknown route", "/webhooks/nope", good, body, 404},
+		{"unmappable payload", "/webhooks/github", brokenHdr, broken, 400},
+		{"rejected queue record", "/queue", http.Header{}, []byte(`{"conversationId":"x","message":{"type":"Shout","text":"hi"}}`), 200},
+	}
+	for _, st := range steps {
+		if code := curl(t, srv.URL+st.path, st.h, st.body); code != st.want {
+			t.Fatalf("%s: status %d, want %d", st.name, code, st.want)
+		}
+	}
+
+	s := getSnapshot(t, srv.URL)
+	type row struct {
+		kind, route string
+		status      int
+		reasonHas   string
+	}
+	want := []row{ // newest first
+		{inbox.KindRejected, "", 0, "Shout"},
+		{inbox.KindRefused, "github", 400, "payload"},
+		{inbox.KindRefused, "nope", 404, "nope"},
+		{inbox.KindRefused, "github", 401, "signature"},
+	}
+	if len(s.Failures) != len(want) {
+		t.Fatalf("inbox lists %d failures, want %d: %+v", len(s.Failures), len(want), s.Failures)
+	}
+	for i, w := range want {
+		f := s.Failures[i]
+		text := f.Error + " " + f.Reason
+		if f.Kind != w.kind || f.Route != w.route || f.Status != w.status || !strings.Contains(strings.ToLower(text), strings.ToLower(w.reasonHas)) || f.At == 0 {
+			t.Errorf("failure %d = %+v, want kind %s route %q status %d and a reason mentioning %q", i, f, w.kind, w.route, w.status, w.reasonHas)
+		}
+	}
+	if s.Failures[0].ID == "" {
+		t.Error("the rejected record has no message id")
+	}
+	// A 401 answer keeps its detail from the sender; the local inbox shows
+	// the logged one, which names the header that did not verify.
+	if r := s.Failures[3].Reason; !strings.Contains(r, "X-Hub-Signature-256") {
+		t.Errorf("the bad signature's reason %q does not say which check failed", r)
+	}
+	if t.Failed() {
+		b, _ := json.MarshalIndent(s.Failures, "", "  ")
+		t.Logf("failures:\n%s", b)
+	}
+	if len(s.Conversations) != 1 {
+		t.Errorf("inbox shows %d conversations, want the delivered one only", len(s.Conversations))
 	}
 }
