@@ -5,9 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
-	"os"
 	"os/exec"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -119,69 +117,6 @@ func TestBrowserEmptyState(t *testing.T) {
 	if t.Failed() {
 		t.Logf("DOM:\n%s", tail(dom, 4000))
 	}
-}
-
-// TestScreenshot writes a screenshot of the page with demo content to the path
-// in INBOX_SCREENSHOT (docs/inbox.png is made with
-// INBOX_SCREENSHOT=$PWD/docs/inbox.png go test ./inbox -run Screenshot).
-func TestScreenshot(t *testing.T) {
-	path := os.Getenv("INBOX_SCREENSHOT")
-	if path == "" {
-		t.Skip("set INBOX_SCREENSHOT=/abs/path.png to write a screenshot")
-	}
-	browsertest.Path(t)
-	path, err := filepath.Abs(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	e := newEnv(t)
-	clock := time.Date(2026, 11, 25, 8, 5, 0, 0, time.UTC)
-	step := func(d time.Duration) { clock = clock.Add(d) }
-	e.emu.SetClock(func() time.Time { return clock })
-	for _, d := range demo {
-		step(d.after)
-		post(t, e.srv.URL+"/send", d.req)
-	}
-	browsertest.Screenshot(t, e.srv.URL+"/inbox", path, 1000, 700, 5*time.Second)
-	info, err := os.Stat(path)
-	if err != nil || info.Size() < 10_000 {
-		t.Fatalf("screenshot %s: %v, %d bytes", path, err, func() int64 {
-			if info == nil {
-				return 0
-			}
-			return info.Size()
-		}())
-	}
-	t.Logf("wrote %s (%d bytes)", path, info.Size())
-}
-
-var demo = []struct {
-	after time.Duration
-	req   sendRequest
-}{
-	{0, sendRequest{
-		Conversation: "order-1042", Subject: "Order #1042 · 2 items",
-		Users:  map[string]string{"shop-bot": "Acme Shop", "jamie": "Jamie Lee"},
-		Custom: map[string]string{"source": "shopify", "total": "€58.40"},
-		Type:   "SystemMessage", Text: "Order #1042 placed · €58.40 · paid by card",
-	}},
-	{2 * time.Minute, sendRequest{Conversation: "order-1042", Type: "UserMessage", Sender: "shop-bot",
-		Text: "Thanks for your order, Jamie! We'll let you know when it ships."}},
-	{50 * time.Minute, sendRequest{Conversation: "order-1042", Type: "SystemMessage", Text: "Shipped with DHL · tracking 00340434161094042557"}},
-	{time.Minute, sendRequest{Conversation: "order-1042", Type: "UserMessage", Sender: "jamie", Text: "Great, thank you!"}},
-	{9 * time.Minute, sendRequest{
-		Conversation: "github-acme-widgets-issue-42", Subject: "acme/widgets #42 · Crash when saving a draft",
-		Users:  map[string]string{"github-bot": "GitHub", "maria": "Maria Lopez", "sam": "Sam Okafor"},
-		Custom: map[string]string{"source": "github", "repo": "acme/widgets"},
-		Type:   "SystemMessage", Text: "Issue #42 opened by @octocat",
-	}},
-	{time.Second, sendRequest{Conversation: "github-acme-widgets-issue-42", Type: "UserMessage", Sender: "github-bot",
-		Text: "@octocat opened an issue: Saving a draft with an empty title crashes the editor.\nhttps://github.com/acme/widgets/issues/42"}},
-	{3 * time.Minute, sendRequest{Conversation: "github-acme-widgets-issue-42", Type: "UserMessage", Sender: "maria",
-		Text: "I can reproduce this on main. Taking it."}},
-	{20 * time.Second, sendRequest{Conversation: "github-acme-widgets-issue-42", Type: "SystemMessage", Text: "Label added: bug · assigned to @maria"}},
-	{12 * time.Minute, sendRequest{Conversation: "github-acme-widgets-issue-42", Type: "UserMessage", Sender: "github-bot",
-		Text: "Pull request #57 \"Guard empty draft titles\" references this issue."}},
 }
 
 // tail keeps the end of a long DOM dump, where the messages are.
