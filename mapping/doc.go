@@ -104,9 +104,11 @@
 // Each message's key is "<route>:<delivery>:<action index>", plus
 // ":<message index>" when an action sends several. The delivery is the
 // route's deliveryId template when set (Stripe: the event id in the body),
-// else the first of X-GitHub-Delivery, webhook-id, svix-id,
-// X-Shopify-Webhook-Id, X-Shopify-Event-Id, X-Slack-Request-Id,
-// else "sha256-" and 128 bits of the body's SHA-256. A delivery id that is
+// else the id the route's signature covers (webhook-id or svix-id for
+// standard-webhooks, see verify.Config.SignedDeliveryID), else "sha256-" and 128 bits of
+// the body's SHA-256. Headers the signature does not cover
+// (X-GitHub-Delivery, X-Shopify-Webhook-Id) are never used: a replay of a
+// captured body with a new one would be a new message. A delivery id that is
 // long or holds unusual characters is replaced by its hash; keys stay within
 // 128 ASCII characters. An action's idempotencyKey template replaces the
 // whole key. Reminder keys are "rem:<schedule>:<unix time>:<reminder>:<conversation>".

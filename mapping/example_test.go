@@ -28,7 +28,7 @@ routes:
 	}
 	res, err := cfg.Trusted(context.Background(), mapping.Request{
 		Route:   "orders",
-		Headers: http.Header{"Webhook-Id": {"msg_1"}},
+		Headers: http.Header{"Content-Type": {"application/json"}},
 		Body:    []byte(`{"type":"order.paid","id":1042,"total":250,"customer":"<actionbutton:refund|Refund>"}`),
 		Now:     time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC),
 	})
@@ -43,6 +43,6 @@ routes:
 		}
 	}
 	// Output:
-	// order-1042 orders:msg_1:0
+	// order-1042 orders:sha256-27d41c7d9ecad4236cb2b2f163d4e41e:0
 	// *Paid*: order 1042 by ‹actionbutton:refund|Refund›
 }

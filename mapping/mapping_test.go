@@ -356,7 +356,7 @@ func TestIdempotencyKeys(t *testing.T) {
 	c := mustParse(t, `
 routes:
   r:
-    verify: none
+    verify: {preset: standard-webhooks, secrets: [generic]}
     actions:
       - conversation: {id: a}
         messages:
@@ -382,7 +382,7 @@ routes:
 		}
 		return out
 	}
-	withID := keys(http.Header{"Webhook-Id": {"msg_2KWPBgLlAfxdpx2AI54pPJ85f4W"}}, body)
+	withID := keys(http.Header{"Webhook-Id": {"msg_2KWPBgLlAfxdpx2AI54pPJ85f4W"}, "Webhook-Signature": {"v1,x"}}, body)
 	want := []string{"r:msg_2KWPBgLlAfxdpx2AI54pPJ85f4W:0:0", "r:msg_2KWPBgLlAfxdpx2AI54pPJ85f4W:0:1", "r:msg_2KWPBgLlAfxdpx2AI54pPJ85f4W:1", "order-820982911946154508"}
 	if strings.Join(withID, " ") != strings.Join(want, " ") {
 		t.Errorf("keys = %q, want %q", withID, want)
@@ -394,7 +394,7 @@ routes:
 		t.Errorf("hash keys: %q %q %q", a, b, other)
 	}
 	// A hostile delivery id is hashed, so keys stay short and plain.
-	long := keys(http.Header{"X-Github-Delivery": {strings.Repeat("x/", 500)}}, body)
+	long := keys(http.Header{"Webhook-Id": {strings.Repeat("x/", 500)}, "Webhook-Signature": {"v1,x"}}, body)
 	for _, k := range long {
 		if len(k) > maxKey || strings.Contains(k, "/") {
 			t.Errorf("key %q", k)

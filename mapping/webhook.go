@@ -163,18 +163,6 @@ func invalid(format string, args ...any) error {
 	return fmt.Errorf("mapping: %w: %s", ErrInvalidPayload, fmt.Sprintf(format, args...))
 }
 
-// deliveryHeaders name a delivery uniquely, in the order they are tried.
-var deliveryHeaders = []string{
-	"X-GitHub-Delivery",
-	"Webhook-Id",
-	"Svix-Id",
-	"X-Shopify-Webhook-Id",
-	"X-Shopify-Event-Id",
-	"X-Slack-Request-Id",
-	// Not X-Request-Id: proxies and many senders mint a new one per HTTP
-	// attempt, so a retried delivery would be posted twice.
-}
-
 func (c *Routes) mapRequest(r *route, req Request) (Result, error) {
 	res := Result{Route: r.name}
 	now := req.Now
@@ -206,12 +194,13 @@ func (c *Routes) mapRequest(r *route, req Request) (Result, error) {
 		}
 		delivery = d
 	} else {
-		for _, h := range deliveryHeaders {
-			if v := strings.TrimSpace(req.Headers.Get(h)); v != "" {
-				delivery = v
-				break
-			}
-		}
+		// Only an id the signature covers: a header it does not cover
+		// (X-GitHub-Delivery, X-Shopify-Webhook-Id) can be changed by
+		// whoever replays a captured body, and each new value would be a
+		// new message. A sender's retry repeats the body byte for byte, so
+		// the body's hash keys it as well; see "Idempotency keys" in
+		// README.md for what that costs.
+		delivery = r.verify.SignedDeliveryID(req.Headers)
 	}
 	if delivery == "" {
 		delivery = "sha256-" + shortHash(req.Body)

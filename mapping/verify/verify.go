@@ -547,20 +547,39 @@ func (v *Verifier) checkTime(header string, ts time.Time) error {
 	return nil
 }
 
-// header returns the first value of name, trying the canonical key first,
-// then any key equal under case folding (hand-built maps, e.g. the lower-case
-// headers of an API Gateway HTTP API event).
+// header returns the value of name, looked up case-insensitively: the
+// canonical key and any key equal under case folding (hand-built maps, e.g.
+// the lower-case headers of an API Gateway HTTP API event, or an event that
+// holds both X-Hub-Signature-256 and x-hub-signature-256). Copies with the
+// same value count once. Two different values give conflictingCopies, which
+// no scheme can parse or match, so the request is refused (401) whatever
+// the copies' order: taking the first made the answer depend on map order
+// (200 one time, 401 the next) and let whoever adds a copy choose the one
+// checked.
 func header(h http.Header, name string) string {
-	if vs := h.Values(name); len(vs) > 0 {
-		return strings.TrimSpace(vs[0])
-	}
+	got := ""
 	for k, vs := range h {
-		if len(vs) > 0 && strings.EqualFold(k, name) {
-			return strings.TrimSpace(vs[0])
+		if k != name && !strings.EqualFold(k, name) {
+			continue
+		}
+		for _, v := range vs {
+			switch v = strings.TrimSpace(v); {
+			case got == "":
+				got = v
+			case v != "" && v != got:
+				return conflictingCopies
+			}
 		}
 	}
-	return ""
+	return got
 }
+
+// conflictingCopies stands for a header given twice with different values.
+// A NUL cannot be in a header value that net/http or API Gateway passes, so
+// it never equals a real value; every scheme reads it as malformed (not
+// hex, not base64, not a timestamp, not credentials) or, as a signed id, as
+// a mismatch. Errors never print it.
+const conflictingCopies = "\x00conflicting copies"
 
 // timeUnit says how a timestamp header counts.
 type timeUnit int

@@ -6,7 +6,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
+	"slices"
 
 	"github.com/aws/aws-lambda-go/events"
 )
@@ -51,8 +53,12 @@ type Event struct {
 }
 
 // ParseEvent reads an API Gateway or function URL event: v1's
-// multiValueHeaders win over its headers, as API Gateway fills both. An
-// event of another shape is an ErrUnknownEvent. It is a pure function.
+// multiValueHeaders win over its headers, as API Gateway fills both. Keys
+// that differ only in case (X-Hub-Signature-256 and x-hub-signature-256)
+// are kept as values of one header, in sorted key order, so that the
+// verifier sees both copies and refuses two different ones the same way
+// every time, rather than keeping whichever map order gave last. An event
+// of another shape is an ErrUnknownEvent. It is a pure function.
 func ParseEvent(raw []byte) (Event, error) {
 	var ev gatewayEvent
 	if err := json.Unmarshal(raw, &ev); err != nil {
@@ -63,8 +69,8 @@ func ParseEvent(raw []byte) (Event, error) {
 	case ev.Version == "2.0" || ev.RawPath != "":
 		out.V2, out.Method = true, ev.RequestContext.HTTP.Method
 		out.Header = make(http.Header, len(ev.Headers))
-		for k, v := range ev.Headers {
-			out.Header.Set(k, v)
+		for _, k := range slices.Sorted(maps.Keys(ev.Headers)) {
+			out.Header.Add(k, ev.Headers[k])
 		}
 		if out.Route == "" {
 			out.Route = routeFromPath(ev.RawPath)
@@ -72,14 +78,15 @@ func ParseEvent(raw []byte) (Event, error) {
 	case ev.HTTPMethod != "":
 		out.Method = ev.HTTPMethod
 		out.Header = make(http.Header, len(ev.Headers))
-		for k, vs := range ev.MultiValueHeaders {
-			for _, v := range vs {
+		for _, k := range slices.Sorted(maps.Keys(ev.MultiValueHeaders)) {
+			for _, v := range ev.MultiValueHeaders[k] {
 				out.Header.Add(k, v)
 			}
 		}
-		for k, v := range ev.Headers {
-			if len(out.Header.Values(k)) == 0 {
-				out.Header.Set(k, v)
+		fromMulti := maps.Clone(out.Header)
+		for _, k := range slices.Sorted(maps.Keys(ev.Headers)) {
+			if _, ok := fromMulti[http.CanonicalHeaderKey(k)]; !ok {
+				out.Header.Add(k, ev.Headers[k])
 			}
 		}
 		if out.Route == "" {
