@@ -159,18 +159,15 @@ func (s *Source) AppID(ctx context.Context) (string, error) {
 }
 
 // WebhookSecret returns the signing secret of the named webhook route from
-// the secret's "webhookSecrets". A missing or empty one is an error, so
-// verification fails closed. Safe to retry.
+// the secret's "webhookSecrets". A missing, empty or non-string one is an
+// error naming the entry, so verification fails closed for the routes that
+// use it and for no other. Safe to retry.
 func (s *Source) WebhookSecret(ctx context.Context, name string) (string, error) {
 	sec, err := s.get(ctx)
 	if err != nil {
 		return "", err
 	}
-	v, ok := sec.webhooks[name]
-	if !ok || v == "" {
-		return "", fmt.Errorf("secretsource: secret %q has no webhookSecrets entry %q", s.secretID, name)
-	}
-	return v, nil
+	return sec.webhook(s.secretID, name)
 }
 
 // Secrets lists every secret value the source has seen (current and
@@ -244,6 +241,12 @@ func (s *Source) refresh(ctx context.Context) (*secret, error) {
 		}
 		s.cur, s.fetchedAt, s.refused, s.retryAt = sec, s.now(), false, time.Time{}
 		s.mu.Unlock()
+		// Logged outside the lock (the redacting handler calls Secrets),
+		// once per fetch: the names and what is wrong, never a value.
+		if p := sec.problems(); len(p) > 0 {
+			s.log.WarnContext(ctx, "some webhook secrets are unusable; only the routes verifying with them are refused (503)",
+				"secretId", s.secretID, "problems", p)
+		}
 		return sec, nil
 	}
 

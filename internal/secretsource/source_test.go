@@ -387,8 +387,15 @@ func TestStatic(t *testing.T) {
 	if _, err := secretsource.NewStatic("not-a-key", "", nil); err == nil || strings.Contains(err.Error(), "not-a-key") {
 		t.Errorf("NewStatic with a bad key: err = %v", err)
 	}
-	if _, err := secretsource.NewStatic(firstKey, appID, map[string]string{"github": ""}); err == nil {
-		t.Error("NewStatic accepted an empty webhook secret")
+	empty, err := secretsource.NewStatic(firstKey, appID, map[string]string{"github": "", "stripe": "whsec_hooksecret"})
+	if err != nil {
+		t.Fatalf("NewStatic with one empty webhook secret: %v (only its routes should fail)", err)
+	}
+	if _, err := empty.WebhookSecret(t.Context(), "github"); err == nil || !strings.Contains(err.Error(), `"github" is empty`) {
+		t.Errorf("the empty webhook secret: err = %v, want it named as empty", err)
+	}
+	if v, err := empty.WebhookSecret(t.Context(), "stripe"); err != nil || v != "whsec_hooksecret" {
+		t.Errorf("the other webhook secret: %v", err)
 	}
 	s, err := secretsource.NewStatic(firstKey, "", map[string]string{"github": "gh-hook-secret"})
 	if err != nil {
@@ -442,4 +449,51 @@ func TestLoggingThroughRedactorDoesNotDeadlock(t *testing.T) {
 	if !strings.Contains(logs.String(), "refused") {
 		t.Errorf("no log line about the refusal: %s", logs.String())
 	}
+}
+
+// TestOneBadWebhookSecret is issue 14.5: an empty (or non-string) entry in
+// webhookSecrets, even for a route nobody uses, made the whole secret
+// invalid, so every webhook answered 503 and the queue and schedule
+// functions could not get the TalkJS key. Now only that entry fails, with
+// its name and what is wrong, and the log says so once per fetch.
+func TestOneBadWebhookSecret(t *testing.T) {
+	for _, tt := range []struct{ name, hooks, want string }{
+		{"empty", `{"github":"","stripe":"whsec_hooksecret"}`, `webhookSecrets entry "github" is empty`},
+		{"not a string", `{"github":12345,"stripe":"whsec_hooksecret"}`, `webhookSecrets entry "github" is not a string`},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t, secretsource.Options{})
+			f.aws.SetSecret(secretID, fmt.Sprintf(`{"appId":%q,"secretKey":%q,"webhookSecrets":%s}`, appID, firstKey, tt.hooks))
+			if err := f.send(t.Context(), 1); err != nil {
+				t.Fatalf("a send (what the queue and schedule do) failed: %v", err)
+			}
+			if v, err := f.src.WebhookSecret(t.Context(), "stripe"); err != nil || v != "whsec_hooksecret" {
+				t.Errorf("stripe's webhook secret: err %v", err)
+			}
+			_, err := f.src.WebhookSecret(t.Context(), "github")
+			if err == nil || !strings.Contains(err.Error(), tt.want) || !strings.Contains(err.Error(), secretID) {
+				t.Errorf("github's webhook secret: err %v, want one naming %q", err, tt.want)
+			}
+			if n := f.fetches(); n != 1 {
+				t.Errorf("%d fetches, want 1", n)
+			}
+			logs := f.logs.String()
+			if !strings.Contains(logs, "some webhook secrets are unusable") || !strings.Contains(logs, `github`) {
+				t.Errorf("the log does not name the unusable webhook secret:\n%s", logs)
+			}
+			if strings.Contains(logs, "whsec_hooksecret") || strings.Contains(logs, firstKey) {
+				t.Error("the log holds a secret value")
+			}
+		})
+	}
+	t.Run("webhookSecrets not an object", func(t *testing.T) {
+		f := newFixture(t, secretsource.Options{})
+		f.aws.SetSecret(secretID, fmt.Sprintf(`{"appId":%q,"secretKey":%q,"webhookSecrets":["x"]}`, appID, firstKey))
+		if err := f.send(t.Context(), 1); err != nil {
+			t.Fatalf("send: %v", err)
+		}
+		if _, err := f.src.WebhookSecret(t.Context(), "github"); err == nil || !strings.Contains(err.Error(), "must be an object") {
+			t.Errorf("err = %v", err)
+		}
+	})
 }

@@ -11,25 +11,29 @@ import (
 // Static serves a key given directly (TALKJS_SECRET_KEY), for local runs. It
 // has the same methods as Source. It is safe for concurrent use.
 type Static struct {
-	appID    string
-	key      string
-	webhooks map[string]string
+	appID string
+	key   string
+	sec   secret
 }
 
 // NewStatic checks key and returns a Static source. appID may be empty (then
-// AppID is an error); webhooks maps route names to signing secrets.
+// AppID is an error); webhooks maps route names to signing secrets. An
+// empty webhook secret is not an error here: WebhookSecret refuses it, so
+// only the routes that use it fail.
 func NewStatic(key, appID string, webhooks map[string]string) (*Static, error) {
 	if !talkjs.IsSecretKey(key) {
 		return nil, errors.New("secretsource: the static key is not a TalkJS secret key (sk_test_... or sk_live_...)")
 	}
-	hooks := make(map[string]string, len(webhooks))
+	sec := secret{key: key, webhooks: make(map[string]string, len(webhooks))}
 	for name, v := range webhooks {
 		if v == "" {
-			return nil, fmt.Errorf("secretsource: webhook secret %q is empty", name)
+			// Refused at lookup, for the routes that use it only.
+			sec.setUnusable(name, "is empty")
+			continue
 		}
-		hooks[name] = v
+		sec.webhooks[name] = v
 	}
-	return &Static{appID: appID, key: key, webhooks: hooks}, nil
+	return &Static{appID: appID, key: key, sec: sec}, nil
 }
 
 // Key returns the key. It never fails.
@@ -50,7 +54,10 @@ func (s *Static) AppID(context.Context) (string, error) {
 // WebhookSecret returns the named webhook secret, or an error if there is
 // none, so verification fails closed.
 func (s *Static) WebhookSecret(_ context.Context, name string) (string, error) {
-	v, ok := s.webhooks[name]
+	if why, ok := s.sec.unusable[name]; ok {
+		return "", fmt.Errorf("secretsource: webhook secret %q %s", name, why)
+	}
+	v, ok := s.sec.webhooks[name]
 	if !ok {
 		return "", fmt.Errorf("secretsource: no webhook secret %q configured", name)
 	}
@@ -59,7 +66,7 @@ func (s *Static) WebhookSecret(_ context.Context, name string) (string, error) {
 
 // Secrets lists the key and webhook secrets, for a redacting log handler.
 func (s *Static) Secrets() []string {
-	return secret{key: s.key, webhooks: s.webhooks}.values()
+	return s.sec.values()
 }
 
 var _ talkjs.KeySource = (*Static)(nil)

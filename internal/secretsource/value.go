@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/talkjs-bridge/talkjs-bridge/talkjs"
@@ -15,6 +17,13 @@ type secret struct {
 	appID    string
 	key      string
 	webhooks map[string]string
+	// unusable says, by name, why a webhookSecrets entry cannot be used
+	// (empty, not a string). Such an entry fails only the routes that
+	// verify with it: the key, and every other webhook secret, still work.
+	unusable map[string]string
+	// hooksErr says why the whole webhookSecrets field cannot be used;
+	// then every webhook secret lookup fails, and nothing else.
+	hooksErr string
 }
 
 // parse reads a secret value: the bare key or the JSON form. Errors name the
@@ -63,18 +72,65 @@ func parse(id, value string) (secret, error) {
 		}
 	}
 	if len(raw.WebhookSecrets) > 0 && !bytes.Equal(raw.WebhookSecrets, []byte("null")) {
-		var hooks map[string]string
-		if err := json.Unmarshal(raw.WebhookSecrets, &hooks); err != nil {
-			return secret{}, fmt.Errorf("secret %q: \"webhookSecrets\" must be an object of route name to secret string", id)
+		// Checked entry by entry: one bad webhook secret, even for a
+		// route nobody uses, must not take the TalkJS key (and with it
+		// the queue and schedule functions) down with it.
+		var entries map[string]json.RawMessage
+		if err := json.Unmarshal(raw.WebhookSecrets, &entries); err != nil {
+			s.hooksErr = "\"webhookSecrets\" must be an object of route name to secret string"
+			return s, nil
 		}
-		for name, val := range hooks {
-			if val == "" {
-				return secret{}, fmt.Errorf("secret %q: webhook secret %q is empty", id, name)
+		for name, rawVal := range entries {
+			var val string
+			switch {
+			case json.Unmarshal(rawVal, &val) != nil:
+				s.setUnusable(name, "is not a string")
+			case val == "":
+				s.setUnusable(name, "is empty")
+			default:
+				if s.webhooks == nil {
+					s.webhooks = make(map[string]string, len(entries))
+				}
+				s.webhooks[name] = val
 			}
 		}
-		s.webhooks = hooks
 	}
 	return s, nil
+}
+
+func (s *secret) setUnusable(name, why string) {
+	if s.unusable == nil {
+		s.unusable = make(map[string]string)
+	}
+	s.unusable[name] = why
+}
+
+// webhook returns the named webhook secret, or an error saying why it
+// cannot be used (naming id and the entry, never a value).
+func (s *secret) webhook(id, name string) (string, error) {
+	if s.hooksErr != "" {
+		return "", fmt.Errorf("secretsource: secret %q: %s", id, s.hooksErr)
+	}
+	if why, ok := s.unusable[name]; ok {
+		return "", fmt.Errorf("secretsource: secret %q: webhookSecrets entry %q %s", id, name, why)
+	}
+	v, ok := s.webhooks[name]
+	if !ok {
+		return "", fmt.Errorf("secretsource: secret %q has no webhookSecrets entry %q", id, name)
+	}
+	return v, nil
+}
+
+// problems describes the unusable webhook secrets, sorted, for the log.
+func (s *secret) problems() []string {
+	if s.hooksErr != "" {
+		return []string{s.hooksErr}
+	}
+	out := make([]string, 0, len(s.unusable))
+	for _, name := range slices.Sorted(maps.Keys(s.unusable)) {
+		out = append(out, fmt.Sprintf("webhookSecrets entry %q %s", name, s.unusable[name]))
+	}
+	return out
 }
 
 // values lists the secret strings in s, for log redaction.

@@ -28,8 +28,14 @@ func TestParse(t *testing.T) {
 		{name: "json key wrong shape", value: `{"secretKey":"leak-not-a-key"}`, wantErr: `"secretKey" is not a TalkJS secret key`},
 		{name: "json key not a string", value: `{"secretKey":12345}`, wantErr: `must be a string`},
 		{name: "json empty app id", value: `{"appId":"","secretKey":"sk_test_leak"}`, wantErr: `"appId" is empty`},
-		{name: "webhooks not an object", value: `{"secretKey":"sk_test_leak","webhookSecrets":["leak"]}`, wantErr: `"webhookSecrets" must be an object`},
-		{name: "empty webhook secret", value: `{"secretKey":"sk_test_leak","webhookSecrets":{"github":""}}`, wantErr: `webhook secret "github" is empty`},
+		// A bad webhook secret is not the key's problem (issue 14.5): the
+		// secret parses, and only lookups of that entry fail.
+		{name: "webhooks not an object", value: `{"secretKey":"sk_test_x1","webhookSecrets":["leak"]}`,
+			want: secret{key: "sk_test_x1", hooksErr: `"webhookSecrets" must be an object of route name to secret string`}},
+		{name: "empty webhook secret", value: `{"secretKey":"sk_test_x1","webhookSecrets":{"github":"","stripe":"whsec_abc"}}`,
+			want: secret{key: "sk_test_x1", webhooks: map[string]string{"stripe": "whsec_abc"}, unusable: map[string]string{"github": "is empty"}}},
+		{name: "webhook secret not a string", value: `{"secretKey":"sk_test_x1","webhookSecrets":{"github":12345,"stripe":"whsec_abc"}}`,
+			want: secret{key: "sk_test_x1", webhooks: map[string]string{"stripe": "whsec_abc"}, unusable: map[string]string{"github": "is not a string"}}},
 		{name: "trailing data", value: `{"secretKey":"sk_test_leak"} {"x":1}`, wantErr: "data after its JSON object"},
 	}
 	for _, tt := range tests {
@@ -51,7 +57,8 @@ func TestParse(t *testing.T) {
 			if err != nil {
 				t.Fatalf("parse: %v", err)
 			}
-			if got.appID != tt.want.appID || got.key != tt.want.key || !maps.Equal(got.webhooks, tt.want.webhooks) {
+			if got.appID != tt.want.appID || got.key != tt.want.key || !maps.Equal(got.webhooks, tt.want.webhooks) ||
+				!maps.Equal(got.unusable, tt.want.unusable) || got.hooksErr != tt.want.hooksErr {
 				t.Errorf("parse = %+v, want %+v", got, tt.want)
 			}
 		})

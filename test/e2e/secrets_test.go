@@ -1,11 +1,14 @@
 package e2e
 
 import (
+	"encoding/json"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/talkjs-bridge/talkjs-bridge/internal/awstest"
 	"github.com/talkjs-bridge/talkjs-bridge/internal/localrun"
+	"github.com/talkjs-bridge/talkjs-bridge/mapping/verify"
 
 	"github.com/talkjs-bridge/talkjs-bridge/internal/democreds"
 )
@@ -68,5 +71,57 @@ func TestSecretFetchedOnce(t *testing.T) {
 				t.Errorf("%s printed a secret (%.6s...)", fn, secret)
 			}
 		}
+	}
+}
+
+// TestOneEmptyWebhookSecret is issue 14.5 through the real bootstraps: an
+// empty webhookSecrets entry (here shopify's) made the whole secret invalid,
+// so every webhook answered 503, queue records went round to the DLQ and
+// the schedule failed. Only the routes verifying with it may fail now.
+func TestOneEmptyWebhookSecret(t *testing.T) {
+	hooks := democreds.WebhookSecrets()
+	hooks["shopify"] = ""
+	s, err := localrun.Start(t.Context(), localrun.Options{BuildDir: buildDir, Prebuilt: true, WebhookSecrets: hooks})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := s.Close(); err != nil {
+			t.Error(err)
+		}
+	})
+	status := func(event []byte) int {
+		t.Helper()
+		out, err := s.Invoke(t.Context(), localrun.Webhook, event)
+		if err != nil {
+			t.Fatalf("webhook: %v", err)
+		}
+		var a webhookAnswer
+		if err := json.Unmarshal(out, &a); err != nil {
+			t.Fatal(err)
+		}
+		return a.StatusCode
+	}
+	if got := status(loadEvent(t, "webhook-github-issue-rest.json")); got != 200 {
+		t.Errorf("github webhook: %d, want 200 (its secret is fine)", got)
+	}
+	shopifyBody := `{"id":1,"name":"#1","total_price":"1.00","currency":"USD"}`
+	h, err := verify.Sign(verify.Config{Preset: verify.PresetShopify}, []byte("any-shopify-secret"), "", time.Now(), []byte(shopifyBody))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.Set("X-Shopify-Topic", "orders/create")
+	if got := status(httpAPIEvent(t, "shopify", h, shopifyBody, nil)); got != 503 {
+		t.Errorf("shopify webhook: %d, want 503 (its secret is empty)", got)
+	}
+	if logs := s.Logs(localrun.Webhook); !strings.Contains(logs, `webhookSecrets entry \"shopify\" is empty`) {
+		t.Errorf("the webhook log does not say which secret is unusable:\n%s", tail(logs, 20))
+	}
+	out, err := s.Invoke(t.Context(), localrun.Queue, loadEvent(t, "queue-commands.json"))
+	if err != nil || strings.Contains(string(out), "itemIdentifier") {
+		t.Errorf("queue: %s, %v; want no failures", out, err)
+	}
+	if _, err := s.Invoke(t.Context(), localrun.Schedule, loadEvent(t, "schedule-inline.json")); err != nil {
+		t.Errorf("schedule: %v", err)
 	}
 }
