@@ -87,7 +87,16 @@ func (h *Handler) Handle(ctx context.Context, ev events.SQSEvent) (events.SQSEve
 	sender := dispatch.NewSender(h.TalkJS)
 	sender.Memo = h.Memo
 	b := dispatch.Batch{Sender: sender, Concurrency: conc, Around: h.Around}
-	results := b.Run(ctx, items)
+	// Sends stop RejectReserve short of the deadline: one TalkJS call
+	// hanging to the end must not leave the rejects unforwarded (they would
+	// be retried, and reach the DLQ without their reason).
+	sendCtx := ctx
+	if dl, ok := ctx.Deadline(); ok {
+		var cancel context.CancelFunc
+		sendCtx, cancel = context.WithDeadline(ctx, dl.Add(-rejectReserve(time.Until(dl))))
+		defer cancel()
+	}
+	results := b.Run(sendCtx, items)
 
 	// An empty list, not null: "nothing to retry" reads unambiguously.
 	resp := events.SQSEventResponse{BatchItemFailures: []events.SQSBatchItemFailure{}}
@@ -126,6 +135,17 @@ func (h *Handler) Handle(ctx context.Context, ev events.SQSEvent) (events.SQSEve
 		}
 	}
 	return resp, nil
+}
+
+// MaxRejectReserve bounds the time kept at the end of an invocation for
+// forwarding rejected records to the rejects queue: an SQS SendMessage
+// takes tens of milliseconds, a few hundred on a cold connection.
+const MaxRejectReserve = 3 * time.Second
+
+// rejectReserve is a fifth of the time left, at most MaxRejectReserve:
+// 3 s of a 30 s timeout, 200 ms of the last second.
+func rejectReserve(left time.Duration) time.Duration {
+	return max(min(left/5, MaxRejectReserve), 0)
 }
 
 func (h *Handler) item(ctx context.Context, rec events.SQSMessage) (it dispatch.Item) {

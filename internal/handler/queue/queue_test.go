@@ -1,6 +1,7 @@
 package queue_test
 
 import (
+	"context"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -272,5 +273,47 @@ func TestCommandKeys(t *testing.T) {
 	}
 	if got := fmt.Sprint(len(e.emu.Messages("ops")), len(e.emu.Messages("orders"))); got != "2 1" {
 		t.Errorf("ops and orders hold %s messages, want 2 1", got)
+	}
+}
+
+// TestHungCallDoesNotBlockRejects is issue 14.6: in a batch where one
+// TalkJS call hangs to the deadline, the malformed record and the one
+// TalkJS refused (4xx) still reach the rejects queue before the invocation
+// ends, and only the hung record is reported for retry.
+func TestHungCallDoesNotBlockRejects(t *testing.T) {
+	e := newEnv(t, awstest.QueueURL("rejects"))
+	e.emu.AddFault(talkjstest.Fault{ConversationID: "hung", Latency: time.Hour})
+	e.emu.AddFault(talkjstest.Fault{ConversationID: "refused", Status: 403})
+	ctx, cancel := context.WithTimeout(t.Context(), 1500*time.Millisecond)
+	defer cancel()
+	msg := func(conv string) string {
+		return `{"conversationId":"` + conv + `","message":{"type":"SystemMessage","text":"hi"}}`
+	}
+	resp, err := e.h.Handle(ctx, events.SQSEvent{Records: []events.SQSMessage{
+		record("hung-1", msg("hung")),
+		record("malformed-1", `{"conversationId":`),
+		record("refused-1", msg("refused")),
+		record("good-1", `{"conversationId":"good","conversation":{"subject":"Good"},"message":{"type":"SystemMessage","text":"hi"}}`),
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := failures(resp); !slices.Equal(got, []string{"hung-1"}) {
+		t.Errorf("batch item failures %v, want only the hung record", got)
+	}
+	var forwarded []string
+	for _, m := range e.aws.Sent() {
+		var r queue.Rejection
+		if err := json.Unmarshal([]byte(m.Body), &r); err != nil {
+			t.Fatal(err)
+		}
+		forwarded = append(forwarded, r.MessageID)
+	}
+	slices.Sort(forwarded)
+	if want := []string{"malformed-1", "refused-1"}; !slices.Equal(forwarded, want) {
+		t.Errorf("forwarded to the rejects queue: %v, want %v", forwarded, want)
+	}
+	if n := len(e.emu.Messages("good")); n != 1 {
+		t.Errorf("the good record's conversation has %d messages, want 1", n)
 	}
 }
