@@ -146,8 +146,8 @@ func (p *parser) parseReminder(name string, n *yaml.Node) *Reminder {
 		case "conversations":
 			r.ConversationIDs = p.strList(e.val, field, f)
 			for i, id := range r.ConversationIDs {
-				if strings.TrimSpace(id) == "" || strings.Contains(id, "/") {
-					p.add(field, fmt.Sprintf("%s[%d]", f, i), deref(e.val), "want a conversation id, got %q", id)
+				if err := ValidateID(id); err != nil {
+					p.add(field, fmt.Sprintf("%s[%d]", f, i), deref(e.val), "want a conversation id: %v", err)
 				}
 			}
 			if len(r.ConversationIDs) == 0 && len(p.problems) == before {

@@ -272,8 +272,9 @@ var markupLookalike = map[rune]rune{
 	'`': 'ˋ', // ```code```
 }
 
-// escapeMarkup neutralises TalkJS markup in a payload value, drops control
-// and bidirectional-override characters, and normalises line ends. '*', '_'
+// escapeMarkup neutralises TalkJS markup in a payload value, drops control,
+// bidirectional and invisible characters (see dropRune and keepJoiner), and
+// normalises line ends. '*', '_'
 // and '~' between two letters or digits are kept: TalkJS applies markup
 // only at word boundaries, and identifiers like high_memory_load or pi_3Mt
 // should read as sent.
@@ -305,7 +306,7 @@ func escapeMarkup(s string) string {
 			b.WriteRune(l)
 			continue
 		}
-		if dropRune(r) {
+		if dropRune(r) || isJoiner(r) && !joinerKept(rs, i) {
 			continue
 		}
 		b.WriteRune(r)
@@ -315,7 +316,7 @@ func escapeMarkup(s string) string {
 
 func needsEscape(s string) bool {
 	for _, r := range s {
-		if _, ok := markupLookalike[r]; ok || r == '\r' || dropRune(r) {
+		if _, ok := markupLookalike[r]; ok || r == '\r' || dropRune(r) || isJoiner(r) {
 			return true
 		}
 	}
@@ -324,8 +325,19 @@ func needsEscape(s string) bool {
 
 func isWordRune(r rune) bool { return unicode.IsLetter(r) || unicode.IsDigit(r) }
 
-// dropRune reports control characters (except newline and tab) and the
-// bidirectional overrides that can make text display in a misleading order.
+// The zero-width joiners: they join emoji sequences (👩‍💻) and shape
+// Persian and Indic words, so they are kept there, and dropped elsewhere,
+// where they only make one name look like another.
+const (
+	zwnj = '\u200C'
+	zwj  = '\u200D'
+)
+
+// dropRune reports control characters (except newline and tab), the
+// bidirectional controls that can make text display in a misleading order,
+// and characters that print as nothing (zero-width spaces, word joiners,
+// byte-order marks, soft hyphens, Hangul fillers), which let a payload pass
+// off "ad\u200Bmin" as "admin" or send a name that shows blank.
 func dropRune(r rune) bool {
 	if r == '\n' || r == '\t' {
 		return false
@@ -334,10 +346,62 @@ func dropRune(r rune) bool {
 		return true
 	}
 	switch {
-	case r >= 0x202A && r <= 0x202E, r >= 0x2066 && r <= 0x2069, r == 0x200E, r == 0x200F:
-		return true
+	case r >= 0x202A && r <= 0x202E, r >= 0x2066 && r <= 0x2069, r == 0x200E, r == 0x200F, r == 0x061C:
+		return true // bidirectional controls
+	case r == 0x200B, r >= 0x2060 && r <= 0x2064, r == 0xFEFF, r == 0x180E, r == 0x00AD, r == 0x034F:
+		return true // zero-width and invisible format characters
+	case r == 0x115F, r == 0x1160, r == 0x3164, r == 0xFFA0:
+		return true // Hangul fillers, which print as blanks
 	}
 	return false
+}
+
+// keepJoiner reports whether the zero-width (non-)joiner between prev and
+// next does a job: ZWJ inside an emoji sequence, ZWNJ between two letters
+// of a script that uses it (not ASCII, where it only hides).
+func keepJoiner(j, prev, next rune) bool {
+	if j == zwj {
+		return isEmojiPart(prev) && isEmojiPart(next)
+	}
+	return unicode.IsLetter(prev) && unicode.IsLetter(next) && prev >= utf8.RuneSelf && next >= utf8.RuneSelf
+}
+
+func isEmojiPart(r rune) bool {
+	return unicode.Is(unicode.So, r) || unicode.Is(unicode.Sk, r) || r == 0xFE0F
+}
+
+// cleanText drops what dropRune reports and the joiners that do no job
+// (see keepJoiner), for payload values printed where no markup applies
+// (user names and roles).
+func cleanText(s string) string {
+	if !needsClean(s) {
+		return s
+	}
+	rs := []rune(s)
+	var b strings.Builder
+	b.Grow(len(s))
+	for i, r := range rs {
+		if dropRune(r) || isJoiner(r) && !joinerKept(rs, i) {
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+func needsClean(s string) bool {
+	for _, r := range s {
+		if dropRune(r) || isJoiner(r) {
+			return true
+		}
+	}
+	return false
+}
+
+func isJoiner(r rune) bool { return r == zwj || r == zwnj }
+
+func joinerKept(rs []rune, i int) bool {
+	return i > 0 && i+1 < len(rs) && keepJoiner(rs[i], rs[i-1], rs[i+1])
 }
 
 // capRunes cuts s to at most n runes, ending in "…" when it had to cut.

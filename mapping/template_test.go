@@ -40,6 +40,15 @@ func TestEscapeMarkup(t *testing.T) {
 		{"crlf", "a\r\nb\rc", "a\nb\nc"},
 		{"controls dropped", "a\x00b\x1bc\u202Ed\u2066e", "abcde"},
 		{"tab and newline kept", "a\tb\nc", "a\tb\nc"},
+		// Issue 14.8: characters that print as nothing.
+		{"zero-width space", "ad\u200Bmin", "admin"},
+		{"word joiner and BOM", "a\u2060d\uFEFFm\u00ADin", "admin"},
+		{"zero-width joiner between letters", "ad\u200Dmin", "admin"},
+		{"zero-width non-joiner in ASCII", "ad\u200Cmin", "admin"},
+		{"Arabic letter mark and LRM", "a\u061Cb\u200Ec", "abc"},
+		{"Hangul filler name", "\u3164\u3164", ""},
+		{"emoji sequence kept", "\U0001F469\u200D\U0001F4BB", "\U0001F469\u200D\U0001F4BB"},
+		{"Persian ZWNJ kept", "\u0645\u06CC\u200C\u062E\u0648\u0627\u0647\u0645", "\u0645\u06CC\u200C\u062E\u0648\u0627\u0647\u0645"},
 		{"unicode", "日本語 😀 ünïcödé", "日本語 😀 ünïcödé"},
 		{"quotes", `"it's" \ {{ .x }}`, `"it's" \ {{ .x }}`},
 	}
@@ -66,6 +75,7 @@ func TestHostilePayloads(t *testing.T) {
 		{"quotes", `"'` + "`" + `\"`},
 		{"template syntax", "{{ .headers }}"},
 		{"bidi", "\u202Egnp.exe"},
+		{"zero width", "pay\u200Bpal"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -82,7 +92,7 @@ func TestHostilePayloads(t *testing.T) {
 				t.Errorf("template markup lost: %q", got)
 			}
 			value := strings.TrimPrefix(escaped, "*New:* ")
-			for _, bad := range []string{"<", ">", "*", "`", "~", "\u202E", "\r"} {
+			for _, bad := range []string{"<", ">", "*", "`", "~", "\u202E", "\r", "\u200B"} {
 				if strings.Contains(value, bad) {
 					t.Errorf("escaped value %q still holds %q", value, bad)
 				}

@@ -448,6 +448,11 @@ func (c *Routes) render(r *route, a *action, data map[string]any, delivery strin
 			if err != nil {
 				return s, "", errf("users."+uid+"."+f.name, err)
 			}
+			if f.name != "photoUrl" {
+				// Names are shown next to every message: no bidi
+				// controls or invisible characters from the payload.
+				v = cleanText(v)
+			}
 			*f.dst = &v
 		}
 		for _, t := range u.email {
@@ -524,24 +529,19 @@ func msgField(a *action, i int, f string) string {
 	return "message." + f
 }
 
-// renderID renders a conversation or user id: trimmed, non-empty, at most
-// 255 bytes, printable.
+// renderID renders a conversation or user id, trimmed, and checks it with
+// ValidateID.
 func renderID(t *tmpl, data map[string]any) (string, error) {
 	v, err := t.render(data)
 	if err != nil {
 		return "", err
 	}
 	v = strings.TrimSpace(v)
-	switch {
-	case v == "":
+	if v == "" {
 		return "", errors.New("rendered empty")
-	case len(v) > 255:
-		return "", fmt.Errorf("rendered %d bytes, ids are at most 255", len(v))
 	}
-	for _, r := range v {
-		if dropRune(r) || r == '\n' || r == '\t' || r == '/' {
-			return "", fmt.Errorf("rendered %q, which holds a control character or '/'", truncForErr(v))
-		}
+	if err := ValidateID(v); err != nil {
+		return "", fmt.Errorf("rendered %w", err)
 	}
 	return v, nil
 }

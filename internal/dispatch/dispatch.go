@@ -58,6 +58,11 @@ func NewSender(c TalkJS) *Sender {
 // at most MaxMessagesPerCall. It is safe to retry when every message carries
 // an idempotency key, which mapping guarantees.
 func (s *Sender) Deliver(ctx context.Context, send mapping.Send) (Delivered, error) {
+	if err := checkIDs(send); err != nil {
+		// The handlers check ids as they decode; this is the net under
+		// all of them, so no path can put "." or "a/b" in a URL.
+		return Delivered{ConversationID: send.ConversationID}, fmt.Errorf("%w: %w", ErrInvalidRecord, err)
+	}
 	ctx = About(ctx, send.Route, send.ConversationID)
 	d, err := s.deliver(ctx, send)
 	if err != nil && s.Memo != nil && Classify(err) == Reject && s.forget(send) {
@@ -298,4 +303,33 @@ func About(ctx context.Context, route, conversation string) context.Context {
 		ctx = metrics.WithRoute(ctx, route)
 	}
 	return ctx
+}
+
+// checkIDs applies mapping.ValidateID, the one id rule, to every id of send
+// that ends up in a URL or a body: the conversation, its participants, the
+// users and the message senders.
+func checkIDs(send mapping.Send) error {
+	if err := mapping.ValidateID(send.ConversationID); err != nil {
+		return fmt.Errorf("conversation id: %w", err)
+	}
+	if send.Conversation != nil {
+		for _, p := range send.Conversation.Participants {
+			if err := mapping.ValidateID(p); err != nil {
+				return fmt.Errorf("participant: %w", err)
+			}
+		}
+	}
+	for id := range send.Users {
+		if err := mapping.ValidateID(id); err != nil {
+			return fmt.Errorf("user id: %w", err)
+		}
+	}
+	for _, m := range send.Messages {
+		if m.Sender != "" {
+			if err := mapping.ValidateID(m.Sender); err != nil {
+				return fmt.Errorf("message sender: %w", err)
+			}
+		}
+	}
+	return nil
 }

@@ -6,12 +6,15 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
+	"slices"
 	"strconv"
 	"unicode/utf8"
 
 	"github.com/talkjs-bridge/talkjs-bridge/internal/dispatch"
 	"github.com/talkjs-bridge/talkjs-bridge/internal/strictjson"
+	"github.com/talkjs-bridge/talkjs-bridge/mapping"
 	"github.com/talkjs-bridge/talkjs-bridge/talkjs"
 )
 
@@ -168,6 +171,22 @@ func (c *Command) validate() error {
 	if c.ConversationID == "" {
 		return bad("conversationId is missing")
 	}
+	// The ids rule of every path (mapping.ValidateID), before any request.
+	if err := mapping.ValidateID(c.ConversationID); err != nil {
+		return bad("conversationId: %v", err)
+	}
+	if c.Conversation != nil {
+		for i, p := range c.Conversation.Participants {
+			if err := mapping.ValidateID(p); err != nil {
+				return bad("conversation.participants[%d]: %v", i, err)
+			}
+		}
+	}
+	for _, id := range slices.Sorted(maps.Keys(c.Users)) {
+		if err := mapping.ValidateID(id); err != nil {
+			return bad("users: %v", err)
+		}
+	}
 	if c.Message != nil && len(c.Messages) > 0 {
 		return bad("give either message or messages, not both")
 	}
@@ -181,6 +200,11 @@ func (c *Command) validate() error {
 	for i, m := range c.Messages {
 		if err := m.Validate(); err != nil {
 			return bad("messages[%d]: %v", i, err)
+		}
+		if m.Sender != "" {
+			if err := mapping.ValidateID(m.Sender); err != nil {
+				return bad("messages[%d].sender: %v", i, err)
+			}
 		}
 	}
 	return nil

@@ -54,6 +54,17 @@ func TestBadScheduleInput(t *testing.T) {
 		{"inline UserMessage without sender", `{"conversationIds":["bs-1"],"text":"x","type":"UserMessage",` + at + `}`, "needs a sender"},
 		{"inline SystemMessage with sender", `{"conversationIds":["bs-1"],"text":"x","sender":"bot",` + at + `}`, "has no sender"},
 		{"inline custom not strings", `{"conversationIds":["bs-1"],"text":"x","custom":{"n":1},` + at + `}`, "cannot unmarshal number"},
+		// Issue 14.7: the ids rule of the webhook, before any request.
+		{"inline id .", `{"conversationIds":["bs-1","."],"text":"x",` + at + `}`, "conversationIds[1]"},
+		{"inline id ..", `{"conversationIds":[".."],"text":"x",` + at + `}`, "path segment"},
+		{"inline id with a slash", `{"conversationIds":["a/b"],"text":"x",` + at + `}`, "'/'"},
+		{"inline id with NUL", `{"conversationIds":["a\u0000b"],"text":"x",` + at + `}`, "conversationIds[0]"},
+		{"inline id too long", `{"conversationIds":["` + strings.Repeat("a", 256) + `"],"text":"x",` + at + `}`, "at most 255"},
+		{"inline empty id", `{"conversationIds":[""],"text":"x",` + at + `}`, "empty"},
+		{"inline sender ..", `{"conversationIds":["bs-1"],"text":"x","type":"UserMessage","sender":"..",` + at + `}`, "sender"},
+		// Issue 14.8: the inline part was silently dropped.
+		{"reminder and inline text", `{"reminder":"standup","text":"x",` + at + `}`, "not both"},
+		{"reminder and inline ids", `{"reminder":"standup","conversationIds":["bs-1"],` + at + `}`, "not both"},
 		{"deeply nested", strings.Repeat(`{"detail":`, 20_000) + "1" + strings.Repeat("}", 20_000), "exceeded max depth"},
 	}
 	for _, tt := range tests {

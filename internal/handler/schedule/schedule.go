@@ -140,7 +140,12 @@ func (h *Handler) plan(ctx context.Context, in Input) ([]job, error) {
 	if err != nil {
 		return nil, err
 	}
+	inline := len(in.ConversationIDs) > 0 || in.Text != "" || in.Type != "" || in.Sender != "" || len(in.Custom) > 0
 	switch {
+	case in.Reminder != "" && inline:
+		// Running the reminder and dropping the inline part silently
+		// would send something other than what the input asks for.
+		return nil, fmt.Errorf("%w: give either reminder or the inline fields (conversationIds, text, type, sender, custom), not both", ErrInvalidInput)
 	case in.Reminder != "":
 		r, ok := h.Routes.Reminder(in.Reminder)
 		if !ok {
@@ -154,7 +159,7 @@ func (h *Handler) plan(ctx context.Context, in Input) ([]job, error) {
 			sched = r.Name
 		}
 		return []job{{name: r.Name, schedule: sched, at: at, runID: runID, reminder: &r}}, nil
-	case len(in.ConversationIDs) > 0 || in.Text != "":
+	case inline:
 		if len(in.ConversationIDs) == 0 || in.Text == "" {
 			return nil, fmt.Errorf("%w: the inline form needs conversationIds and text", ErrInvalidInput)
 		}
@@ -166,8 +171,16 @@ func (h *Handler) plan(ctx context.Context, in Input) ([]job, error) {
 		if err := (talkjs.NewMessage{Type: in.Type, Sender: in.Sender, Text: in.Text, Custom: in.Custom}).Validate(); err != nil {
 			return nil, fmt.Errorf("%w: %v", ErrInvalidInput, err)
 		}
-		if slices.Contains(in.ConversationIDs, "") {
-			return nil, fmt.Errorf("%w: conversationIds holds an empty id", ErrInvalidInput)
+		// The ids rule of every path (mapping.ValidateID), before any request.
+		for i, id := range in.ConversationIDs {
+			if err := mapping.ValidateID(id); err != nil {
+				return nil, fmt.Errorf("%w: conversationIds[%d]: %v", ErrInvalidInput, i, err)
+			}
+		}
+		if in.Sender != "" {
+			if err := mapping.ValidateID(in.Sender); err != nil {
+				return nil, fmt.Errorf("%w: sender: %v", ErrInvalidInput, err)
+			}
 		}
 		sched := in.Schedule
 		if sched == "" {
