@@ -72,6 +72,13 @@ func TestWebhookStatuses(t *testing.T) {
 			if err := json.Unmarshal([]byte(a.Body), &body); err != nil {
 				t.Errorf("answer body %q is not JSON: %v", a.Body, err)
 			}
+			// The sender learns what TalkJS answered, not where TalkJS
+			// is or which app (issue 14.8); the log has both.
+			for _, hidden := range []string{stack.AppID, stack.TalkJSURL, strings.TrimPrefix(stack.TalkJSURL, "http://")} {
+				if strings.Contains(a.Body, hidden) {
+					t.Errorf("answer %s reveals %q", a.Body, hidden)
+				}
+			}
 		})
 	}
 }

@@ -2,7 +2,12 @@ package webhook_test
 
 import (
 	"encoding/json"
+	"strings"
 	"testing"
+	"time"
+
+	"github.com/talkjs-bridge/talkjs-bridge/internal/handler/webhook"
+	"github.com/talkjs-bridge/talkjs-bridge/talkjs/talkjstest"
 )
 
 // TestDuplicateSignatureHeaders is issue 14.8: an event holding two copies
@@ -65,6 +70,43 @@ func TestDuplicateSignatureHeaders(t *testing.T) {
 				}
 				if a.StatusCode != tt.status {
 					t.Fatalf("attempt %d: status %d, want %d (%s)", i, a.StatusCode, tt.status, out)
+				}
+			}
+		})
+	}
+}
+
+// TestFailureAnswersHideTalkJS is issue 14.8: the answers to a webhook's
+// sender named the TalkJS URL and the app id (in the request path) when
+// TalkJS failed. They say what TalkJS answered, and the log keeps the rest.
+func TestFailureAnswersHideTalkJS(t *testing.T) {
+	body := fixture(t, "github", "issues", "opened.payload.json")
+	tests := []struct {
+		name   string
+		fault  talkjstest.Fault
+		status int
+		says   string
+	}{
+		{"TalkJS 500", talkjstest.Fault{Status: 500}, 502, "TalkJS answered 500"},
+		{"TalkJS unreachable", talkjstest.Fault{Drop: true}, 503, "could not be reached"},
+		{"TalkJS 429", talkjstest.Fault{Status: 429, RetryAfter: time.Hour}, 503, "TalkJS answered 429"},
+		{"TalkJS refuses", talkjstest.Fault{Status: 403}, 422, "TalkJS answered 403"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s, emu, srv := newServer(t)
+			emu.AddFault(tt.fault)
+			resp := s.Serve(t.Context(), webhook.Request{Method: "POST", Route: "github", Headers: githubHeaders(t, "issues", "d-hide", body), Body: body})
+			if resp.Status != tt.status {
+				t.Fatalf("status %d (%s), want %d", resp.Status, resp.Body, tt.status)
+			}
+			got := string(resp.Body)
+			if !strings.Contains(got, tt.says) {
+				t.Errorf("answer %s does not say %q", got, tt.says)
+			}
+			for _, secret := range []string{appID, srv.URL, strings.TrimPrefix(srv.URL, "http://"), "/v1/"} {
+				if strings.Contains(got, secret) {
+					t.Errorf("answer %s reveals %q", got, secret)
 				}
 			}
 		})

@@ -117,12 +117,12 @@ func (s *Server) Serve(ctx context.Context, req Request) (resp Response) {
 			// The sender will deliver the webhook again; the sends already
 			// made are deduplicated then by their idempotency keys, and
 			// going on while TalkJS is failing would only spend the timeout.
-			return answer(status, http.StatusText(status), err.Error())
+			return answer(status, http.StatusText(status), senderReason(status, err))
 		}
 		// TalkJS refused this one for good; the route's other sends (to
 		// other conversations) still go out.
 		metrics.FromContext(ctx).Rejected(1)
-		out.Rejected = append(out.Rejected, rejectedSend{ConversationID: send.ConversationID, Reason: err.Error()})
+		out.Rejected = append(out.Rejected, rejectedSend{ConversationID: send.ConversationID, Reason: senderReason(status, err)})
 	}
 	if len(out.Rejected) > 0 {
 		return jsonAnswer(http.StatusUnprocessableEntity, out)
@@ -164,6 +164,37 @@ func publicReason(status int, err error) string {
 		return ""
 	}
 	return err.Error()
+}
+
+// senderReason says why a delivery failed in words fit for the webhook's
+// sender, whose delivery log anyone with access to the sending account can
+// read: what TalkJS answered, never the request's URL or path, which name
+// the TalkJS endpoint and the app id (the log has the whole error). The
+// body of a TalkJS refusal (422) is kept, as it says what to fix; that of
+// a TalkJS failure (5xx) is not.
+func senderReason(status int, err error) string {
+	var apiErr *talkjs.APIError
+	switch {
+	case errors.As(err, &apiErr):
+		r := fmt.Sprintf("TalkJS answered %d %s", apiErr.StatusCode, http.StatusText(apiErr.StatusCode))
+		if body := strings.Join(strings.Fields(apiErr.Body), " "); status == http.StatusUnprocessableEntity && body != "" {
+			r += ": " + body
+		}
+		return r
+	case errors.Is(err, talkjs.ErrInvalidRequest), errors.Is(err, dispatch.ErrInvalidRecord):
+		// Refused before any request: the innermost reason, without the
+		// method and path the client puts in front of it.
+		msg := err.Error()
+		for _, sentinel := range []error{talkjs.ErrInvalidRequest, dispatch.ErrInvalidRecord} {
+			if i := strings.LastIndex(msg, sentinel.Error()); i >= 0 {
+				return msg[i:]
+			}
+		}
+		return "invalid request"
+	case status == http.StatusServiceUnavailable:
+		return "TalkJS could not be reached in time, or asked to slow down; deliver again later"
+	}
+	return "delivery failed; deliver again later"
 }
 
 // deliveryStatus maps a delivery error: 422 when TalkJS refused the message
