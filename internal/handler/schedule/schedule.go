@@ -83,6 +83,12 @@ type Handler struct {
 // invocation fail the same way and send nothing).
 var ErrInvalidInput = errors.New("schedule: invalid input")
 
+// ErrFilterFailed is wrapped by the error of a run in which a reminder's
+// select filter failed on every conversation listed: the filter is broken
+// (a field no conversation has the type it expects), and a run that sent
+// nothing must not pass for one that had nothing to send.
+var ErrFilterFailed = errors.New("schedule: reminder filter failed")
+
 // Summary is what an invocation did; it is also the Lambda result.
 type Summary struct {
 	Reminders []string `json:"reminders"`
@@ -283,6 +289,8 @@ func (h *Handler) run(ctx context.Context, j job) (sent, rejected int, err error
 			deliver(talkjs.Conversation{ID: id})
 		}
 	default:
+		listed, failed := 0, 0
+		var firstErr error
 		for conv, err := range h.TalkJS.ListConversations(ctx, talkjs.ListOptions{Limit: talkjs.MaxPageSize}) {
 			if err != nil {
 				mu.Lock()
@@ -290,14 +298,27 @@ func (h *Handler) run(ctx context.Context, j job) (sent, rejected int, err error
 				mu.Unlock()
 				break
 			}
+			listed++
 			ok, err := j.reminder.Selects(conv)
 			if err != nil {
+				failed++
+				if firstErr == nil {
+					firstErr = err
+				}
 				log.ErrorContext(ctx, "reminder filter failed", "conversationId", conv.ID, "reason", err.Error())
 				continue
 			}
 			if ok {
 				deliver(conv)
 			}
+		}
+		if listed > 0 && failed == listed {
+			// Not "0 sent, success": a filter that fails on every
+			// conversation is broken, and the run must say so (the
+			// function's Errors alarm) rather than look like a quiet day.
+			mu.Lock()
+			retryErr = errors.Join(retryErr, fmt.Errorf("%w: reminder %q: select failed on all %d conversations listed (first: %v)", ErrFilterFailed, j.name, listed, firstErr))
+			mu.Unlock()
 		}
 	}
 	_ = g.Wait()

@@ -2,6 +2,7 @@ package schedule_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -240,4 +241,51 @@ func TestReminderWithoutTimeShowsNow(t *testing.T) {
 	if len(msgs) != 1 || strings.Contains(msgs[0].Text, "0001") || !strings.Contains(msgs[0].Text, strconv.Itoa(time.Now().Year())) {
 		t.Errorf("messages %+v: want one reminder dated this year", msgs)
 	}
+}
+
+// TestFilterFailingEverywhereFailsTheRun is issue 14.8: a reminder whose
+// select fails on every conversation reported success with 0 sent. The
+// run now fails, naming the reminder; a filter that fails on some
+// conversations only still sends to the others.
+func TestFilterFailingEverywhereFailsTheRun(t *testing.T) {
+	routes, err := mapping.Parse([]byte(`
+routes:
+  r:
+    verify: none
+    actions:
+      - conversation: {id: x}
+        message: {text: x}
+reminders:
+  broken:
+    schedule: broken
+    select: int(conversation.custom.n) > 1
+    text: 'hello'
+`), "test.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	input := json.RawMessage(`{"reminder":"broken","scheduledTime":"2026-11-25T09:00:00Z"}`)
+	t.Run("fails everywhere", func(t *testing.T) {
+		h, emu := newHandler(t)
+		h.Routes = routes
+		emu.PutConversation(talkjstest.Conversation{ID: "a", Custom: map[string]string{"n": "many"}})
+		emu.PutConversation(talkjstest.Conversation{ID: "b", Custom: map[string]string{"n": "lots"}})
+		sum, err := h.Handle(t.Context(), input)
+		if !errors.Is(err, schedule.ErrFilterFailed) || !strings.Contains(err.Error(), `"broken"`) {
+			t.Fatalf("err = %v (summary %+v), want ErrFilterFailed naming the reminder", err, sum)
+		}
+		if sum.Sent != 0 {
+			t.Errorf("sent %d", sum.Sent)
+		}
+	})
+	t.Run("fails on some", func(t *testing.T) {
+		h, emu := newHandler(t)
+		h.Routes = routes
+		emu.PutConversation(talkjstest.Conversation{ID: "a", Custom: map[string]string{"n": "many"}})
+		emu.PutConversation(talkjstest.Conversation{ID: "b", Custom: map[string]string{"n": "5"}})
+		sum, err := h.Handle(t.Context(), input)
+		if err != nil || sum.Sent != 1 {
+			t.Errorf("summary %+v, err %v; want 1 sent and no error", sum, err)
+		}
+	})
 }
