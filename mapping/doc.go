@@ -23,7 +23,7 @@
 //	        on: [issues.opened, issues.closed]         # optional event list
 //	        when: payload.issue.user.type != "Bot"     # optional expr filter
 //	        conversation:
-//	          id: 'github-{{ slug .payload.repository.full_name }}'  # required
+//	          id: 'github-{{ slugid .payload.repository.full_name }}'  # required
 //	          subject: 'GitHub · {{ .payload.repository.full_name }}'
 //	          photoUrl: ...
 //	          participants: [github]
@@ -77,7 +77,7 @@
 // A missing key is an error (the payload does not fit the route, HTTP 400),
 // never "<no value>"; use get for optional fields. Functions: default DEF V,
 // get V "a.b.0.c" (null when missing; header names in any case), truncate N
-// V, join SEP LIST, first LIST, firstLine V, lower, upper, title, trim, slug
+// V, join SEP LIST, first LIST, firstLine V, lower, upper, title, trim, slug, slugid
 // (for ids), date LAYOUT V (a Go layout or rfc3339, date, datetime, time; V a
 // time, RFC 3339 string or Unix seconds), money AMOUNT CURRENCY (minor units,
 // as Stripe sends them), json V, raw V, plus the text/template builtins.

@@ -196,6 +196,7 @@ func TestTemplateFunctionsByName(t *testing.T) {
 		"raw":       `{{ raw "*a*" }}`,
 		"json":      `{{ json .payload.list }}`,
 		"slug":      `{{ slug "A B" }}`,
+		"slugid":    `{{ slugid "A B" }}`,
 		"money":     `{{ money .payload.amt "eur" }}`,
 		"first":     `{{ first .payload.list }}`,
 		"firstLine": `{{ firstLine "a\nb" }}`,

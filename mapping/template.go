@@ -2,6 +2,8 @@ package mapping
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -62,6 +64,7 @@ var funcs = template.FuncMap{
 	"raw":      func(v any) rawText { return rawText(format(v)) },
 	"json":     fnJSON,
 	"slug":     fnSlug,
+	"slugid":   fnSlugID,
 	"money":    fnMoney,
 	"first":    fnFirst,
 	"firstLine": func(v any) string {
@@ -603,6 +606,25 @@ func fnSlug(v any) string {
 		}
 	}
 	return strings.TrimSuffix(b.String(), "-")
+}
+
+// slugid value: the slug of value, then "-" and 48 bits of the SHA-256 of
+// value as given. slug alone is not injective: acme/web-app and
+// acme-web/app both slug to acme-web-app, which would put two repositories
+// in one conversation. The hash keeps distinct values apart (up to a 48-bit
+// collision, about one in 10^14 for a pair) and the slug keeps the id
+// readable. The slug part is cut to 200 bytes so the id stays within 255.
+func fnSlugID(v any) string {
+	s := format(v)
+	sum := sha256.Sum256([]byte(s))
+	slug := fnSlug(s)
+	if len(slug) > 200 {
+		slug = strings.TrimSuffix(slug[:200], "-")
+	}
+	if slug == "" {
+		return hex.EncodeToString(sum[:6])
+	}
+	return slug + "-" + hex.EncodeToString(sum[:6])
 }
 
 // Currencies without minor units (Stripe's list of zero-decimal currencies).

@@ -14,8 +14,8 @@ import (
 
 // Conversations the default routes file sends the sample webhooks to.
 const (
-	githubConv = "github-codertocat-hello-world"
-	alertsConv = "alerts-teams_proxy"
+	githubConv = "github-codertocat-hello-world-2dd472678382"
+	alertsConv = "alerts-teams_proxy-5b110c6a924d"
 	stripeConv = "stripe-payments"
 )
 

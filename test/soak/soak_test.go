@@ -121,7 +121,7 @@ func generate(rng *rand.Rand, n int) []*record {
 					r.conv, i, mark(0), mark(1))
 			}
 		case p < 0.25:
-			r.conv = "alerts-soak"
+			r.conv = "alerts-soak-c06f543b3ea6" // slugid of the receiver "soak"
 			body = fmt.Sprintf(`{"route":"alertmanager","payload":{"status":"firing","receiver":"soak","groupLabels":{"alertname":%q},"alerts":[{"labels":{"alertname":"x"}}],"groupKey":"%d"}}`, mark(0), i)
 		default:
 			r.conv = prevConv
