@@ -77,7 +77,7 @@ func serve(fs *flag.FlagSet, args []string, stdout, stderr io.Writer) int {
   webhook:   curl -X POST %s/webhooks/alertmanager -H 'Authorization: Bearer demo-alertmanager-token' \
                -H 'Content-Type: application/json' --data '{"version":"4","groupKey":"ops/DiskFull","status":"firing","receiver":"ops","groupLabels":{"alertname":"DiskFull"},"alerts":[{"status":"firing","labels":{"alertname":"DiskFull","severity":"critical","instance":"db-1"},"annotations":{"summary":"Disk 95%% full"}}]}' 
   queue:     curl -X POST %s/queue -H 'Content-Type: application/json' --data '{"conversationId":"hello","conversation":{"subject":"Hello"},"message":{"type":"SystemMessage","text":"Hello from the queue"}}'
-  reminder:  curl -X POST %s/reminders/standup
+  reminder:  curl -X POST %s/reminders/standup -H 'Content-Type: application/json'
 
 `, base, name, target, base, base, base, base)
 

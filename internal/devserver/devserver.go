@@ -45,18 +45,20 @@ type Server struct {
 	// TalkJSURL is where the TalkJS client sends.
 	TalkJSURL string
 
-	mux    *http.ServeMux
-	ts     *httptest.Server
-	client *talkjs.Client
-	queue  *queue.Handler
-	sched  *schedule.Handler
-	log    *slog.Logger
-	seq    atomic.Int64
+	mux     *http.ServeMux
+	guarded http.Handler
+	ts      *httptest.Server
+	client  *talkjs.Client
+	queue   *queue.Handler
+	sched   *schedule.Handler
+	log     *slog.Logger
+	seq     atomic.Int64
 }
 
 // New builds a Server.
 func New(opts Options) (*Server, error) {
 	s := &Server{log: opts.Logger, mux: http.NewServeMux()}
+	s.guarded = guard(s.mux)
 	if s.log == nil {
 		s.log = slog.Default()
 	}
@@ -133,8 +135,9 @@ func New(opts Options) (*Server, error) {
 	return s, nil
 }
 
-// ServeHTTP serves the dev server's routes.
-func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
+// ServeHTTP serves the dev server's routes to the machine's own tools and
+// pages only (see guard).
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.guarded.ServeHTTP(w, r) }
 
 // Close stops the embedded emulator.
 func (s *Server) Close() {

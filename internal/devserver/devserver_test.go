@@ -95,13 +95,14 @@ func TestEndpoints(t *testing.T) {
 		t.Errorf("badly signed webhook: %d, want 401", code)
 	}
 	cmd := []byte(`{"conversationId":"hello","conversation":{"subject":"Hello","custom":{"source":"github"}},"message":{"type":"SystemMessage","text":"Hello from the queue"}}`)
-	if code := curl(t, srv.URL+"/queue", http.Header{}, cmd); code != 200 {
+	jsonHeader := http.Header{"Content-Type": {"application/json"}}
+	if code := curl(t, srv.URL+"/queue", jsonHeader, cmd); code != 200 {
 		t.Errorf("queue: %d", code)
 	}
-	if code := curl(t, srv.URL+"/reminders/standup", http.Header{}, nil); code != 200 {
+	if code := curl(t, srv.URL+"/reminders/standup", jsonHeader, nil); code != 200 {
 		t.Errorf("reminder: %d", code)
 	}
-	if code := curl(t, srv.URL+"/reminders/nope", http.Header{}, nil); code != 400 {
+	if code := curl(t, srv.URL+"/reminders/nope", jsonHeader, nil); code != 400 {
 		t.Errorf("unknown reminder: %d, want 400", code)
 	}
 	var texts []string

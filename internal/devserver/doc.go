@@ -10,4 +10,9 @@
 //	                          deliveries refused (webhooks answered 4xx) or
 //	                          rejected (queue records for the rejects queue)
 //	     /talkjs/v1/...       the embedded TalkJS emulator's REST API
+//
+// Only the machine's own tools and pages get in: requests must name a
+// loopback host, must not come from another site, and must post JSON to
+// /queue and /reminders/{name} (see guard.go for why; webhooks, which are
+// signature-checked, are exempt from the host and content-type rules).
 package devserver
