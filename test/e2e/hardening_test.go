@@ -9,8 +9,10 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"github.com/talkjs-bridge/talkjs-bridge/internal/democreds"
 	"github.com/talkjs-bridge/talkjs-bridge/internal/handler/queue"
 	"github.com/talkjs-bridge/talkjs-bridge/internal/localrun"
+	"github.com/talkjs-bridge/talkjs-bridge/mapping/verify"
 	"github.com/talkjs-bridge/talkjs-bridge/talkjs/talkjstest"
 )
 
@@ -86,5 +88,49 @@ func TestQueueIDRule(t *testing.T) {
 	}
 	if n := len(stack.AWS.Sent()) - rejectsBefore; n != len(recs) {
 		t.Errorf("%d records forwarded to the rejects queue, want %d", n, len(recs))
+	}
+}
+
+// TestDuplicateSignatureHeader is issue 14.8 through the real webhook
+// bootstrap: an event holding the signature under two spellings, one
+// wrong, answered 200 or 401 by map order. It is 401 every time now.
+func TestDuplicateSignatureHeader(t *testing.T) {
+	reset(t)
+	var ev events.APIGatewayProxyRequest
+	if err := json.Unmarshal(loadEvent(t, "webhook-github-issue-rest.json"), &ev); err != nil {
+		t.Fatal(err)
+	}
+	ev.Headers["x-hub-signature-256"] = "sha256=" + strings.Repeat("0", 64)
+	raw, err := json.Marshal(ev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 10 {
+		if a := callWebhook(t, raw); a.StatusCode != 401 {
+			t.Fatalf("attempt %d: status %d (%s), want 401", i, a.StatusCode, a.Body)
+		}
+	}
+	if n := stack.TalkJS.Counts().MessagesStored; n != 0 {
+		t.Errorf("%d messages stored", n)
+	}
+}
+
+// TestWebhookDotIDs is issue 14.7 on the webhook: a conversation id "."
+// or ".." from the payload is refused (400) before any TalkJS request.
+func TestWebhookDotIDs(t *testing.T) {
+	reset(t)
+	secret := democreds.WebhookSecrets()["generic"]
+	for _, id := range []string{".", ".."} {
+		body := `{"type":"note","conversationId":"` + id + `","text":"x"}`
+		h, err := verify.Sign(verify.Config{Preset: verify.PresetStandardWebhooks}, []byte(secret), "", time.Now(), []byte(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if a := callWebhook(t, httpAPIEvent(t, "generic", h, body, nil)); a.StatusCode != 400 {
+			t.Errorf("conversation id %q: status %d (%s), want 400", id, a.StatusCode, a.Body)
+		}
+	}
+	if n := stack.TalkJS.Counts().Requests; n != 0 {
+		t.Errorf("TalkJS got %d requests", n)
 	}
 }

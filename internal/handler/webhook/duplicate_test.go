@@ -48,6 +48,8 @@ func TestDuplicateSignatureHeaders(t *testing.T) {
 		{"v1 headers, two spellings, different", v1(with(map[string]string{"X-Hub-Signature-256": good, "x-hub-signature-256": bad}), nil), 401},
 		{"v1 headers, two spellings, swapped", v1(with(map[string]string{"X-Hub-Signature-256": bad, "x-hub-signature-256": good}), nil), 401},
 		{"v1 multi-value, two spellings", v1(base, map[string][]string{"X-GitHub-Event": {"issues"}, "X-Hub-Signature-256": {good}, "x-hub-signature-256": {bad}}), 401},
+		{"v1 multi-value and headers, two spellings", v1(with(map[string]string{"X-Hub-Signature-256": good, "x-hub-signature-256": bad}), map[string][]string{"X-GitHub-Event": {"issues"}, "X-Hub-Signature-256": {good}}), 401},
+		{"v1 multi-value and headers, same spelling", v1(with(map[string]string{"X-Hub-Signature-256": good}), map[string][]string{"X-GitHub-Event": {"issues"}, "X-Hub-Signature-256": {good}}), 200},
 		{"v1 multi-value, two values", v1(base, map[string][]string{"X-GitHub-Event": {"issues"}, "X-Hub-Signature-256": {good, bad}}), 401},
 		{"v2, two spellings", v2(with(map[string]string{"x-hub-signature-256": good, "X-Hub-Signature-256": bad})), 401},
 		{"v2, comma-joined", v2(with(map[string]string{"x-hub-signature-256": good + "," + bad})), 401},

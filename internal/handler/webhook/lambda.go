@@ -83,9 +83,11 @@ func ParseEvent(raw []byte) (Event, error) {
 				out.Header.Add(k, v)
 			}
 		}
-		fromMulti := maps.Clone(out.Header)
+		// API Gateway fills headers with the last value of each
+		// multiValueHeaders key, spelled the same: those are already in.
+		// A key spelled otherwise is another copy, and is kept.
 		for _, k := range slices.Sorted(maps.Keys(ev.Headers)) {
-			if _, ok := fromMulti[http.CanonicalHeaderKey(k)]; !ok {
+			if _, ok := ev.MultiValueHeaders[k]; !ok {
 				out.Header.Add(k, ev.Headers[k])
 			}
 		}
