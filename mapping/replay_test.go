@@ -90,6 +90,10 @@ func TestReplayKeys(t *testing.T) {
 				if err != nil {
 					t.Fatalf("replay %d: %v", i, err)
 				}
+				// The sender's id still names the delivery in log lines.
+				if d := extra.Get("X-Github-Delivery"); d != "" && tt.wantPart == "" && res.Delivery != d {
+					t.Errorf("replay %d: Result.Delivery %q, want the sender's %q for the logs", i, res.Delivery, d)
+				}
 				var got []string
 				for _, s := range res.Sends {
 					for _, m := range s.Messages {

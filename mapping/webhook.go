@@ -64,9 +64,12 @@ type Result struct {
 	// Skipped says, for each action that sent nothing, why: which event
 	// list or filter said no, or that its text rendered empty.
 	Skipped []string `json:"skipped,omitempty"`
-	// Delivery is the sender's id of this delivery (the route's deliveryId,
-	// a delivery header, or "sha256-" and the body's hash), the one its
-	// idempotency keys derive from; for log lines, not part of the result.
+	// Delivery is the sender's id of this delivery, for log lines (not part
+	// of the result): the one the keys derive from (the route's deliveryId
+	// or a signed id) when there is one, else the id the sender's delivery
+	// log shows (X-GitHub-Delivery, ...), else "sha256-" and the body's hash.
+	// A header of the second kind is not covered by the signature, so it
+	// names the delivery in logs only, never in idempotency keys.
 	Delivery string `json:"-"`
 }
 
@@ -163,6 +166,11 @@ func invalid(format string, args ...any) error {
 	return fmt.Errorf("mapping: %w: %s", ErrInvalidPayload, fmt.Sprintf(format, args...))
 }
 
+// logDeliveryHeaders are what senders name a delivery by in their delivery
+// logs, so an operator can find its log lines; the signature covers none of
+// them, so they never make an idempotency key.
+var logDeliveryHeaders = []string{"X-GitHub-Delivery", "X-Shopify-Webhook-Id", "X-Slack-Request-Id", "X-Gitlab-Event-UUID"}
+
 func (c *Routes) mapRequest(r *route, req Request) (Result, error) {
 	res := Result{Route: r.name}
 	now := req.Now
@@ -202,10 +210,17 @@ func (c *Routes) mapRequest(r *route, req Request) (Result, error) {
 		// README.md for what that costs.
 		delivery = r.verify.SignedDeliveryID(req.Headers)
 	}
+	res.Delivery = delivery
 	if delivery == "" {
 		delivery = "sha256-" + shortHash(req.Body)
+		res.Delivery = delivery
+		for _, h := range logDeliveryHeaders {
+			if v := strings.TrimSpace(req.Headers.Get(h)); v != "" {
+				res.Delivery = v
+				break
+			}
+		}
 	}
-	res.Delivery = delivery
 	for _, a := range r.actions {
 		label := a.label()
 		if len(a.on) > 0 && !matchEvent(a.on, event) {
