@@ -67,7 +67,7 @@ func sendDemo(t *testing.T, s *devserver.Server, url string) {
 		`"message":{"type":"SystemMessage","text":"Deploy of *v1.4.2* to _production_ finished in ` + "```4m 12s```" +
 		`: <https://ci.example.com/runs/812|build log>, ~rollback~ not needed"}}`
 	at(2 * time.Minute)
-	if code := curl(t, url+"/queue", http.Header{}, []byte(cmd)); code != 200 {
+	if code := curl(t, url+"/queue", http.Header{"Content-Type": {"application/json"}}, []byte(cmd)); code != 200 {
 		t.Fatalf("queue command: %d", code)
 	}
 
@@ -75,7 +75,7 @@ func sendDemo(t *testing.T, s *devserver.Server, url string) {
 	if code := curl(t, url+"/webhooks/github", bad, body); code != 401 {
 		t.Fatalf("badly signed webhook: %d, want 401", code)
 	}
-	if code := curl(t, url+"/queue", http.Header{}, []byte(`{"conversationId":"deploys","message":{"type":"Shout","text":"hi"}}`)); code != 200 {
+	if code := curl(t, url+"/queue", http.Header{"Content-Type": {"application/json"}}, []byte(`{"conversationId":"deploys","message":{"type":"Shout","text":"hi"}}`)); code != 200 {
 		t.Fatalf("bad queue record: %d", code)
 	}
 }
@@ -88,7 +88,7 @@ func TestBrowserInboxRendersMarkup(t *testing.T) {
 	s, srv := start(t)
 	sendDemo(t, s, srv.URL)
 	hostile := `{"conversationId":"deploys","message":{"type":"SystemMessage","text":"*<img src=x onerror=alert(1)>* <javascript:alert(2)|click>"}}`
-	if code := curl(t, srv.URL+"/queue", http.Header{}, []byte(hostile)); code != 200 {
+	if code := curl(t, srv.URL+"/queue", http.Header{"Content-Type": {"application/json"}}, []byte(hostile)); code != 200 {
 		t.Fatalf("hostile command: %d", code)
 	}
 	dom := browsertest.DumpDOM(t, srv.URL+"/inbox", 5*time.Second)

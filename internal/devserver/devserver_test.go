@@ -182,7 +182,7 @@ func TestInboxListsFailures(t *testing.T) {
 		{"bad signature", "/webhooks/github", bad, body, 401},
 		{"unknown route", "/webhooks/nope", good, body, 404},
 		{"unmappable payload", "/webhooks/github", brokenHdr, broken, 400},
-		{"rejected queue record", "/queue", http.Header{}, []byte(`{"conversationId":"x","message":{"type":"Shout","text":"hi"}}`), 200},
+		{"rejected queue record", "/queue", http.Header{"Content-Type": {"application/json"}}, []byte(`{"conversationId":"x","message":{"type":"Shout","text":"hi"}}`), 200},
 	}
 	for _, st := range steps {
 		if code := curl(t, srv.URL+st.path, st.h, st.body); code != st.want {
