@@ -25,6 +25,18 @@ const Version = "0.1.0"
 // DefaultBaseURL is the TalkJS API origin.
 const DefaultBaseURL = "https://api.talkjs.com"
 
+// DefaultRESTVersion is the TalkJS REST API version the client is written
+// against and sends in the TalkJS-REST-Version header of every request, so a
+// change of the app's default version on TalkJS's side cannot change the
+// client's behaviour silently. It is the newest version in TalkJS's changelog
+// (https://talkjs.com/docs/Reference/REST_API/API_changelog/), and the client
+// relies on what it and the versions before it changed: conversation listings
+// ordered by last activity by default, with orderBy/orderDirection/offsetTs
+// (2021-02-09); leaving a conversation removes it from the user's list
+// (2021-07-30); the conversations of an unknown user answer 404, which
+// ListUserConversations returns as ErrNotFound (2024-01-01).
+const DefaultRESTVersion = "2024-01-01"
+
 // DefaultMaxErrorBody is how many bytes of an error answer an APIError keeps.
 const DefaultMaxErrorBody = 2048
 
@@ -42,6 +54,7 @@ type Client struct {
 	restVersion  []string
 	retry        RetryPolicy
 	limiter      *rate.Limiter
+	pace         *pacer // nil when pacing is off
 	maxErrorBody int
 	hook         func(context.Context, Attempt)
 	auth         atomic.Pointer[authHeader] // last key's header value, reused while the key stays the same
@@ -80,8 +93,17 @@ func WithHTTPClient(h *http.Client) Option { return func(c *Client) { c.httpClie
 // WithUserAgentSuffix appends s to the User-Agent "talkjs-bridge/<Version> (+Go)".
 func WithUserAgentSuffix(s string) Option { return func(c *Client) { c.uaSuffix = s } }
 
-// WithRESTVersion pins the API version with the TalkJS-REST-Version header.
-func WithRESTVersion(v string) Option { return func(c *Client) { c.restVersion = []string{v} } }
+// WithRESTVersion pins the API version sent in the TalkJS-REST-Version header
+// (default DefaultRESTVersion). "" sends no header, so the app's default
+// version on TalkJS's dashboard applies.
+func WithRESTVersion(v string) Option {
+	return func(c *Client) {
+		c.restVersion = nil
+		if v != "" {
+			c.restVersion = []string{v}
+		}
+	}
+}
 
 // WithRetryPolicy replaces DefaultRetryPolicy.
 func WithRetryPolicy(p RetryPolicy) Option { return func(c *Client) { c.retry = p } }
@@ -90,6 +112,21 @@ func WithRetryPolicy(p RetryPolicy) Option { return func(c *Client) { c.retry = 
 // the given rate and burst, so the client stays under TalkJS's rate limits.
 func WithRateLimit(limit rate.Limit, burst int) Option {
 	return func(c *Client) { c.limiter = rate.NewLimiter(limit, burst) }
+}
+
+// WithPacing turns the client's pacing after 429 answers on (the default) or
+// off. When on, a 429 holds every attempt of this client until its
+// Retry-After has passed and then spaces attempts at a rate that halves with
+// each 429 and recovers slowly while none come (see Client.Pace). It works
+// within one process; processes sharing an app's limit each pace themselves.
+// WithRateLimit sets a fixed ceiling in addition.
+func WithPacing(on bool) Option {
+	return func(c *Client) {
+		c.pace = nil
+		if on {
+			c.pace = &pacer{}
+		}
+	}
 }
 
 // WithMaxErrorBody bounds how many bytes of an error answer are kept in an
@@ -128,6 +165,8 @@ func NewClient(appID string, keys KeySource, opts ...Option) (*Client, error) {
 		baseURL:      DefaultBaseURL,
 		retry:        DefaultRetryPolicy,
 		maxErrorBody: DefaultMaxErrorBody,
+		restVersion:  []string{DefaultRESTVersion},
+		pace:         &pacer{},
 	}
 	for _, opt := range opts {
 		if opt != nil {
@@ -228,6 +267,14 @@ func (c *Client) do(ctx context.Context, cl call) error {
 			}
 			continue
 		}
+		if c.pace != nil {
+			if err := c.pace.wait(ctx); err != nil {
+				if lastErr != nil {
+					return lastErr
+				}
+				return fmt.Errorf("talkjs: %s %s: %w", cl.method, path(), err)
+			}
+		}
 		if c.limiter != nil {
 			if err := c.limiter.Wait(ctx); err != nil {
 				if lastErr != nil {
@@ -239,6 +286,9 @@ func (c *Client) do(ctx context.Context, cl call) error {
 
 		start := time.Now()
 		status, retryAfter, err := c.attempt(ctx, cl, target, body, key)
+		if c.pace != nil {
+			c.pace.observe(status, retryAfter)
+		}
 		if err == nil && c.hook == nil {
 			return nil
 		}
@@ -260,14 +310,14 @@ func (c *Client) do(ctx context.Context, cl call) error {
 			c.report(ctx, a)
 			continue
 		}
-		var wait time.Duration
-		retry := cl.idempotent && Retryable(err) && tries < c.retry.MaxAttempts && ctx.Err() == nil
-		if retry {
-			wait = max(c.retry.backoff(tries), retryAfter)
-			if deadline, ok := ctx.Deadline(); ok && time.Until(deadline) < wait {
-				retry = false
-			}
+		timeLeft := time.Duration(-1)
+		if deadline, ok := ctx.Deadline(); ok {
+			timeLeft = max(time.Until(deadline), 0)
 		}
+		retry, wait := decideRetry(retryInput{
+			err: err, idempotent: cl.idempotent, tries: tries, maxAttempts: c.retry.MaxAttempts,
+			backoff: c.retry.backoff(tries), retryAfter: retryAfter, timeLeft: timeLeft, done: ctx.Err() != nil,
+		})
 		a.WillRetry = retry
 		c.report(ctx, a)
 		if !retry || !sleep(ctx, wait) {

@@ -142,12 +142,18 @@ func TestRequestHeaders(t *testing.T) {
 		{
 			name:       "GET has no content type",
 			call:       func(c *Client) error { _, err := c.GetUser(context.Background(), "u1"); return err },
-			wantMethod: "GET", wantUA: "talkjs-bridge/" + Version + " (+Go)",
+			wantMethod: "GET", wantUA: "talkjs-bridge/" + Version + " (+Go)", wantVersion: DefaultRESTVersion,
 		},
 		{
 			name:       "PUT has a JSON body",
 			call:       func(c *Client) error { return c.UpsertUser(context.Background(), "u1", UserUpdate{Name: ptr("A")}) },
-			wantMethod: "PUT", wantBody: true, wantUA: "talkjs-bridge/" + Version + " (+Go)",
+			wantMethod: "PUT", wantBody: true, wantUA: "talkjs-bridge/" + Version + " (+Go)", wantVersion: DefaultRESTVersion,
+		},
+		{
+			name:       "empty REST version sends none",
+			opts:       []Option{WithRESTVersion("")},
+			call:       func(c *Client) error { _, err := c.GetUser(context.Background(), "u1"); return err },
+			wantMethod: "GET", wantUA: "talkjs-bridge/" + Version + " (+Go)",
 		},
 		{
 			name:        "suffix and REST version",

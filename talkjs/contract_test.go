@@ -517,3 +517,114 @@ func TestContractBatch(t *testing.T) {
 		t.Errorf("%d messages after the batched send, want 1", got)
 	}
 }
+
+// TestContractConversationOrder checks the listing order TalkJS documents from
+// REST API version 2021-02-09 on (the client pins DefaultRESTVersion): by last
+// activity, latest first, so a message moves its conversation to the top; by
+// creation when asked.
+func TestContractConversationOrder(t *testing.T) {
+	forEach(t, func(t *testing.T, tg target) {
+		ctx := t.Context()
+		a, _, first := setup(t, tg, "order-first")
+		var convs []string
+		for _, name := range []string{"order-second", "order-third"} {
+			// Creation times in milliseconds: keep them apart on the real API.
+			time.Sleep(5 * time.Millisecond)
+			id := tg.id(name)
+			if err := tg.client.UpsertConversation(ctx, id, talkjs.ConversationUpdate{Participants: []string{a}}); err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { _ = tg.client.DeleteConversation(context.Background(), id) })
+			convs = append(convs, id)
+		}
+		second, third := convs[0], convs[1]
+		time.Sleep(5 * time.Millisecond)
+		if _, err := tg.client.SendMessages(ctx, first, talkjs.NewMessage{Type: talkjs.SystemMessage, Text: "bump", IdempotencyKey: tg.id("order-bump")}); err != nil {
+			t.Fatal(err)
+		}
+		ours := map[string]bool{first: true, second: true, third: true}
+		tests := []struct {
+			name string
+			opts talkjs.UserConversationsOptions
+			want []string
+		}{
+			{"default: last activity, latest first", talkjs.UserConversationsOptions{}, []string{first, third, second}},
+			{"last activity, ascending", talkjs.UserConversationsOptions{OrderBy: talkjs.OrderByLastActivity, OrderDirection: talkjs.Ascending}, []string{second, third, first}},
+			{"created, latest first", talkjs.UserConversationsOptions{OrderBy: talkjs.OrderByCreatedAt, OrderDirection: talkjs.Descending}, []string{third, second, first}},
+			{"paging keeps the order", talkjs.UserConversationsOptions{Limit: 1}, []string{first, third, second}},
+		}
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				var got []string
+				for c, err := range tg.client.ListUserConversations(ctx, a, tt.opts) {
+					if err != nil {
+						t.Fatal(err)
+					}
+					if ours[c.ID] {
+						got = append(got, c.ID)
+					}
+				}
+				if strings.Join(got, ",") != strings.Join(tt.want, ",") {
+					t.Errorf("order %v, want %v", got, tt.want)
+				}
+			})
+		}
+		t.Run("app-wide listing", func(t *testing.T) {
+			var got []string
+			n := 0
+			for c, err := range tg.client.ListConversations(ctx, talkjs.ListOptions{Limit: 30}) {
+				if err != nil {
+					t.Fatal(err)
+				}
+				if ours[c.ID] {
+					got = append(got, c.ID)
+				}
+				// Ours were touched last: they lead the listing (unless another
+				// run on a shared app is active at the same time).
+				if n++; len(got) == 3 || n >= 300 {
+					break
+				}
+			}
+			if want := []string{first, third, second}; strings.Join(got, ",") != strings.Join(want, ",") {
+				t.Errorf("order %v, want %v", got, want)
+			}
+		})
+	})
+}
+
+// TestContractRateLimit runs many concurrent calls through one client against
+// an emulator that limits the app: every call succeeds, retried after 429s,
+// and the client sees each 429 the emulator sent. Emulator only: the real
+// API's limit is not to be provoked from a test.
+func TestContractRateLimit(t *testing.T) {
+	tg := emulatorTarget(t, talkjs.WithRetryPolicy(talkjs.RetryPolicy{MaxAttempts: 10, BaseDelay: 5 * time.Millisecond, MaxDelay: 50 * time.Millisecond}))
+	tg.emu.SetRateLimit(100, 5)
+	const workers, calls = 10, 60
+	var wg sync.WaitGroup
+	errs := make(chan error, calls)
+	for w := range workers {
+		wg.Go(func() {
+			for i := w; i < calls; i += workers {
+				errs <- tg.client.UpsertUser(t.Context(), fmt.Sprint("user-", i), talkjs.UserUpdate{Name: ptr("U")})
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Errorf("call failed under the rate limit: %v", err)
+		}
+	}
+	c := tg.emu.Counts()
+	t.Logf("counts %+v pace %+v", c, tg.client.Pace())
+	if c.RateLimited == 0 {
+		t.Fatalf("%d workers with a burst of 5 drew no 429: the test did not exercise the limit", workers)
+	}
+	if got := tg.client.Pace().RateLimited; got != c.RateLimited {
+		t.Errorf("client saw %d 429s, emulator sent %d", got, c.RateLimited)
+	}
+	if got := len(tg.emu.Users()); got != calls {
+		t.Errorf("%d users stored, want %d", got, calls)
+	}
+}

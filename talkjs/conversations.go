@@ -60,10 +60,18 @@ func (c *Client) DeleteConversation(ctx context.Context, id string) error {
 	return c.do(ctx, call{method: "DELETE", path: "/conversations/" + seg(id), convID: id, idempotent: true})
 }
 
-// ListConversations iterates over all conversations of the app, newest first.
+// ListConversations iterates over all conversations of the app, by
+// opts.OrderBy and opts.OrderDirection (by default, as TalkJS lists them from
+// REST API version 2021-02-09 on: last activity, latest first).
 // Read-only: each page request is retried like any safe call.
+//
+// TalkJS docs: https://talkjs.com/docs/Reference/REST_API/Conversations/
 func (c *Client) ListConversations(ctx context.Context, opts ListOptions) iter.Seq2[Conversation, error] {
-	return list(ctx, c, "/conversations", nil, opts, conversationID)
+	q := url.Values{}
+	if err := opts.orderQuery(q); err != nil {
+		return listErr[Conversation](err)
+	}
+	return list(ctx, c, "/conversations", q, opts, conversationID)
 }
 
 // UserConversationsOptions pages and filters the conversations of one user.
@@ -76,15 +84,22 @@ type UserConversationsOptions struct {
 	// message, in Unix milliseconds; 0 means no filter.
 	LastMessageBefore int64
 	LastMessageAfter  int64
+	// OrderBy, OrderDirection and OffsetTs sort the listing as in ListOptions.
+	OrderBy        OrderBy
+	OrderDirection OrderDirection
+	OffsetTs       int64
 }
 
 // ListUserConversations iterates over the conversations user userID is part of.
 // Read-only: each page request is retried like any safe call.
 func (c *Client) ListUserConversations(ctx context.Context, userID string, opts UserConversationsOptions) iter.Seq2[Conversation, error] {
 	if userID == "" {
-		return func(yield func(Conversation, error) bool) { yield(Conversation{}, invalidf("user id is empty")) }
+		return listErr[Conversation](invalidf("user id is empty"))
 	}
 	q := url.Values{}
+	if err := (ListOptions{OrderBy: opts.OrderBy, OrderDirection: opts.OrderDirection, OffsetTs: opts.OffsetTs}).orderQuery(q); err != nil {
+		return listErr[Conversation](err)
+	}
 	if opts.UnreadsOnly {
 		q.Set("unreadsOnly", "true")
 	}

@@ -169,7 +169,10 @@ func (c *Client) GetMessage(ctx context.Context, conversationID, messageID strin
 // Read-only: each page request is retried like any safe call.
 func (c *Client) ListMessages(ctx context.Context, conversationID string, opts ListOptions) iter.Seq2[Message, error] {
 	if conversationID == "" {
-		return func(yield func(Message, error) bool) { yield(Message{}, invalidf("conversation id is empty")) }
+		return listErr[Message](invalidf("conversation id is empty"))
+	}
+	if err := opts.unordered(); err != nil {
+		return listErr[Message](err)
 	}
 	return list(ctx, c, "/conversations/"+seg(conversationID)+"/messages", nil, opts,
 		func(m Message) string { return m.ID })

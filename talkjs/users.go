@@ -74,5 +74,8 @@ func (c *Client) GetUser(ctx context.Context, id string) (User, error) {
 // ListUsers iterates over all users of the app, newest first, page by page.
 // Read-only: each page request is retried like any safe call.
 func (c *Client) ListUsers(ctx context.Context, opts ListOptions) iter.Seq2[User, error] {
+	if err := opts.unordered(); err != nil {
+		return listErr[User](err)
+	}
 	return list(ctx, c, "/users", nil, opts, func(u User) string { return u.ID })
 }

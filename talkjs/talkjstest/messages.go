@@ -175,6 +175,7 @@ func (e *Emulator) sendMessages(convID string, body []byte) (int, any) {
 			c.idem[m.IdempotencyKey] = rec
 		}
 		e.counters.MessagesStored++
+		c.activitySeq, c.activityMs = seq, ms
 		out[i] = sentID{ID: m.ID}
 	}
 	if e.legacySends {
