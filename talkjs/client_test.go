@@ -203,10 +203,10 @@ func TestPathSegmentsAreEscaped(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := c.JoinConversation(t.Context(), "order 1/2", "u?x#y", Participation{}); err != nil {
+	if err := c.JoinConversation(t.Context(), "order 1%2", "u?x#y", Participation{}); err != nil {
 		t.Fatal(err)
 	}
-	want := "/v1/app%2F1/conversations/order%201%2F2/participants/u%3Fx%23y"
+	want := "/v1/app%2F1/conversations/order%201%252/participants/u%3Fx%23y"
 	if got := rec.all()[0].Path; got != want {
 		t.Errorf("path %s, want %s", got, want)
 	}

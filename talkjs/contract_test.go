@@ -100,7 +100,7 @@ func setup(t *testing.T, tg target, conv string) (string, string, string) {
 func TestContractUsers(t *testing.T) {
 	forEach(t, func(t *testing.T, tg target) {
 		ctx := t.Context()
-		id := tg.id("carol/1 x")
+		id := tg.id("carol:1 x?#%")
 		if err := tg.client.UpsertUser(ctx, id, talkjs.UserUpdate{Name: ptr("Carol"), Email: []string{"c@example.com"},
 			Custom: map[string]string{"country": "ca"}, Locale: ptr("en-US")}); err != nil {
 			t.Fatal(err)
@@ -518,10 +518,10 @@ func TestContractBatch(t *testing.T) {
 	}
 }
 
-// TestContractConversationOrder checks the listing order TalkJS documents from
-// REST API version 2021-02-09 on (the client pins DefaultRESTVersion): by last
-// activity, latest first, so a message moves its conversation to the top; by
-// creation when asked.
+// TestContractConversationOrder checks the listing orders TalkJS documents
+// from REST API version 2021-02-09 on (the client pins DefaultRESTVersion): by
+// last activity, latest first, so a message moves its conversation to the
+// top, and by creation, which the client's iterators use unless told.
 func TestContractConversationOrder(t *testing.T) {
 	forEach(t, func(t *testing.T, tg target) {
 		ctx := t.Context()
@@ -548,10 +548,11 @@ func TestContractConversationOrder(t *testing.T) {
 			opts talkjs.UserConversationsOptions
 			want []string
 		}{
-			{"default: last activity, latest first", talkjs.UserConversationsOptions{}, []string{first, third, second}},
+			{"default: created, latest first (stable while paging)", talkjs.UserConversationsOptions{}, []string{third, second, first}},
+			{"last activity, latest first", talkjs.UserConversationsOptions{OrderBy: talkjs.OrderByLastActivity}, []string{first, third, second}},
 			{"last activity, ascending", talkjs.UserConversationsOptions{OrderBy: talkjs.OrderByLastActivity, OrderDirection: talkjs.Ascending}, []string{second, third, first}},
 			{"created, latest first", talkjs.UserConversationsOptions{OrderBy: talkjs.OrderByCreatedAt, OrderDirection: talkjs.Descending}, []string{third, second, first}},
-			{"paging keeps the order", talkjs.UserConversationsOptions{Limit: 1}, []string{first, third, second}},
+			{"paging keeps the order", talkjs.UserConversationsOptions{Limit: 1, OrderBy: talkjs.OrderByLastActivity}, []string{first, third, second}},
 		}
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {
@@ -572,7 +573,7 @@ func TestContractConversationOrder(t *testing.T) {
 		t.Run("app-wide listing", func(t *testing.T) {
 			var got []string
 			n := 0
-			for c, err := range tg.client.ListConversations(ctx, talkjs.ListOptions{Limit: 30}) {
+			for c, err := range tg.client.ListConversations(ctx, talkjs.ListOptions{Limit: 30, OrderBy: talkjs.OrderByLastActivity}) {
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -627,4 +628,63 @@ func TestContractRateLimit(t *testing.T) {
 	if got := len(tg.emu.Users()); got != calls {
 		t.Errorf("%d users stored, want %d", got, calls)
 	}
+}
+
+// TestContractNullClearing checks that explicit nulls clear user,
+// conversation and message fields, and that a null custom key removes just
+// that key (documented for the SDKs; for the REST API an assumption this
+// test checks against the real API when keys are set).
+func TestContractNullClearing(t *testing.T) {
+	forEach(t, func(t *testing.T, tg target) {
+		ctx := t.Context()
+		a, _, conv := setup(t, tg, "clearing")
+		if err := tg.client.UpsertUser(ctx, a, talkjs.UserUpdate{PhotoURL: ptr("https://example.com/a.png"), Role: ptr("default"),
+			Custom: map[string]string{"keep": "1", "drop": "2"}}); err != nil {
+			t.Fatal(err)
+		}
+		if err := tg.client.UpsertUser(ctx, a, talkjs.UserUpdate{Clear: []string{talkjs.FieldPhotoURL, talkjs.FieldEmail}, ClearCustom: []string{"drop"}}); err != nil {
+			t.Fatal(err)
+		}
+		u, err := tg.client.GetUser(ctx, a)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if u.PhotoURL != "" || len(u.Email) != 0 || u.Role != "default" || u.Custom["keep"] != "1" || u.Custom["drop"] != "" {
+			t.Errorf("user after clearing = %+v; want photoUrl and email cleared, role kept, custom {keep:1}", u)
+		}
+
+		if err := tg.client.UpsertConversation(ctx, conv, talkjs.ConversationUpdate{PhotoURL: ptr("https://example.com/c.png"),
+			Custom: map[string]string{"extra": "x"}}); err != nil {
+			t.Fatal(err)
+		}
+		if err := tg.client.UpsertConversation(ctx, conv, talkjs.ConversationUpdate{Clear: []string{talkjs.FieldSubject, talkjs.FieldPhotoURL},
+			ClearCustom: []string{"extra"}}); err != nil {
+			t.Fatal(err)
+		}
+		c, err := tg.client.GetConversation(ctx, conv)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.Subject != "" || c.PhotoURL != "" || c.Custom["order"] != "1042" || c.Custom["extra"] != "" {
+			t.Errorf("conversation after clearing = %+v; want subject and photoUrl cleared, custom {order:1042}", c)
+		}
+
+		ids, err := tg.client.SendMessages(ctx, conv, talkjs.NewMessage{Type: talkjs.SystemMessage, Text: "secret", Custom: map[string]string{"k": "v"}, IdempotencyKey: tg.id("clear-1")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := tg.client.EditMessage(ctx, conv, ids[0], talkjs.MessageUpdate{Text: ptr("[DELETED]"), Clear: []string{talkjs.FieldCustom}}); err != nil {
+			t.Fatal(err)
+		}
+		m, err := tg.client.GetMessage(ctx, conv, ids[0])
+		if err != nil || m.Text != "[DELETED]" || len(m.Custom) != 0 {
+			t.Errorf("message after clearing = %+v, %v; want text [DELETED] and no custom", m, err)
+		}
+		if tg.emu != nil {
+			// The client sends no field the emulator does not know.
+			if n := tg.emu.Counts().IgnoredFields; n != 0 {
+				t.Errorf("the emulator ignored %d unknown fields the client sent", n)
+			}
+		}
+	})
 }

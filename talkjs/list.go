@@ -21,12 +21,16 @@ type ListOptions struct {
 	Limit int
 	// StartingAfter is an id: the listing starts after that item.
 	StartingAfter string
-	// OrderBy sorts a conversation listing; "" leaves TalkJS's default, which
-	// from REST API version 2021-02-09 on is OrderByLastActivity. Beware:
-	// under last-activity order, a message sent while paging moves its
-	// conversation to the top, so a walk that sends can miss or repeat
-	// conversations; OrderByCreatedAt is stable. Only conversation listings
-	// accept it; other listings refuse it with ErrInvalidRequest.
+	// OrderBy sorts a conversation listing. "" means OrderByCreatedAt, which
+	// the client then asks for explicitly, and not TalkJS's default
+	// (OrderByLastActivity from REST API version 2021-02-09 on): the
+	// iterators page with startingAfter, and under last-activity order any
+	// message sent while they page (by the caller or by anyone chatting)
+	// moves a conversation to the top, so a walk can skip or repeat
+	// conversations. Creation order does not move. Ask for
+	// OrderByLastActivity for an inbox-like view of a first page. Only
+	// conversation listings accept it; other listings refuse it with
+	// ErrInvalidRequest.
 	OrderBy OrderBy
 	// OrderDirection is Descending (latest first, TalkJS's default) or
 	// Ascending; "" leaves the default. Only conversation listings accept it.
@@ -73,9 +77,11 @@ func (o ListOptions) orderQuery(q url.Values) error {
 	if o.OffsetTs < 0 {
 		return invalidf("offsetTs %d is negative", o.OffsetTs)
 	}
-	if o.OrderBy != "" {
-		q.Set("orderBy", string(o.OrderBy))
+	by := o.OrderBy
+	if by == "" {
+		by = OrderByCreatedAt
 	}
+	q.Set("orderBy", string(by))
 	if o.OrderDirection != "" {
 		q.Set("orderDirection", string(o.OrderDirection))
 	}

@@ -17,7 +17,8 @@ const MaxBatchOperations = 10
 // [sequence_number, method, path, payload?, options?] operations, each run as
 // if it were its own request (path relative to /v1/{appId}; for a GET the
 // payload holds query parameters as strings). The answer is an array of
-// [sequence_number, http_status_code, operation_response], in request order.
+// [sequence_number, http_status_code, operation_response], in the order the
+// operations ran, which is shuffled (see below).
 // The docs type operation_response as a string, so each answer is the
 // operation's JSON body encoded as a JSON string.
 func (e *Emulator) batch(body []byte, version string) (int, any) {
@@ -84,6 +85,14 @@ func (e *Emulator) batch(body []byte, version string) (int, any) {
 		}
 		parsed[i] = o
 	}
+	// TalkJS: "The operations may execute in a different order than the one
+	// specified in the request." They run here in an order drawn from the
+	// seeded generator (SetSeed), and are answered in the order they ran, so
+	// a client must match answers by sequence number and must not rely on
+	// the order of operations with effects.
+	e.mu.Lock()
+	e.batchRng.Shuffle(len(parsed), func(i, j int) { parsed[i], parsed[j] = parsed[j], parsed[i] })
+	e.mu.Unlock()
 	out := make([][3]any, len(parsed))
 	for i, o := range parsed {
 		status, v := e.runOperation(o.method, o.path, o.payload, o.version)

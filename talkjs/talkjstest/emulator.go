@@ -15,6 +15,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/time/rate"
@@ -49,6 +50,12 @@ type Emulator struct {
 
 	limit limiterState // the app's rate limit, shared by every client
 
+	strictFields  atomic.Bool  // refuse unknown body fields instead of ignoring them
+	ignoredFields atomic.Int64 // unknown body fields ignored since the last Reset
+
+	participantLimit int        // most participants per conversation; <= 0: no limit
+	batchRng         *rand.Rand // decides the order batch operations run in
+
 	log      []*Request
 	logLimit int
 	counters Counters
@@ -59,9 +66,11 @@ type Emulator struct {
 // every request fail with 401 (fail closed). The emulator is a plain
 // http.Handler: any http.Server can serve it, e.g. as a local TalkJS.
 func New(appID, secretKey string) *Emulator {
-	e := &Emulator{appID: appID, secretKey: secretKey, now: time.Now, defaultVersion: VersionLatest}
+	e := &Emulator{appID: appID, secretKey: secretKey, now: time.Now, defaultVersion: VersionLatest,
+		participantLimit: DefaultParticipantLimit}
 	e.resetLocked()
 	e.rng = rand.New(rand.NewPCG(1, 1))
+	e.batchRng = rand.New(rand.NewPCG(2, 2))
 	return e
 }
 
@@ -115,6 +124,7 @@ func (e *Emulator) resetLocked() {
 	e.faults = nil
 	e.log = nil
 	e.counters = Counters{}
+	e.ignoredFields.Store(0)
 	if l := e.limit.lim; l != nil {
 		e.limit.lim = rate.NewLimiter(l.Limit(), l.Burst())
 	}
@@ -144,6 +154,7 @@ type Counters struct {
 	IdempotentReplays int // messages not stored because their idempotencyKey was seen before
 	BatchOperations   int // operations run through POST /batch
 	RateLimited       int // requests answered 429 by the rate limit (SetRateLimit), not by a Fault
+	IgnoredFields     int // unknown body fields ignored (see SetStrictFields)
 }
 
 // SetLogLimit keeps only the last n requests in the log (n <= 0: all, the
@@ -175,7 +186,29 @@ func (e *Emulator) Requests() []Request {
 func (e *Emulator) Counts() Counters {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	return e.counters
+	c := e.counters
+	c.IgnoredFields = int(e.ignoredFields.Load())
+	return c
+}
+
+// SetStrictFields makes the emulator refuse (400) body fields it does not
+// know, instead of ignoring them as TalkJS is assumed to (the default). Tests
+// of a client turn it on to catch a misspelt field. Reset does not change it.
+func (e *Emulator) SetStrictFields(on bool) { e.strictFields.Store(on) }
+
+// DefaultParticipantLimit is the participant limit per conversation on
+// TalkJS's Growth plan (100 on Basic; Enterprise is configurable), per
+// https://talkjs.com/docs/Reference/REST_API/Participation/.
+const DefaultParticipantLimit = 300
+
+// SetParticipantLimit sets the most participants a conversation may have
+// (default DefaultParticipantLimit); n <= 0 removes the limit. A PUT of a
+// conversation or a join that would pass it is refused with 400 and nothing
+// changes. Reset does not change it.
+func (e *Emulator) SetParticipantLimit(n int) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.participantLimit = n
 }
 
 // ServeHTTP answers one TalkJS REST API request.
