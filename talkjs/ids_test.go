@@ -69,7 +69,10 @@ func TestBadIDsSendNothing(t *testing.T) {
 		"GetConversation":       func() error { _, err := c.GetConversation(ctx, bad); return err },
 		"DeleteConversation":    func() error { return c.DeleteConversation(ctx, bad) },
 		"ListUserConversations": func() error { return firstErr(c.ListUserConversations(ctx, bad, UserConversationsOptions{})) },
-		"SendMessages":          func() error { _, err := c.SendMessages(ctx, bad, NewMessage{Type: SystemMessage, Text: "x"}); return err },
+		"SendMessages": func() error {
+			_, err := c.SendMessages(ctx, bad, NewMessage{Type: SystemMessage, Text: "x"})
+			return err
+		},
 		"sender in SendMessages": func() error {
 			_, err := c.SendMessages(ctx, "c1", NewMessage{Type: UserMessage, Sender: "a\x00", Text: "x"})
 			return err

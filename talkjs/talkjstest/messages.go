@@ -29,7 +29,7 @@ type Message struct {
 	// accepts any token and answers an attachment with a made-up URL).
 	AttachmentToken string
 	CreatedAt       int64 // Unix milliseconds
-	EditedAt            int64 // Unix milliseconds; 0 if never edited
+	EditedAt        int64 // Unix milliseconds; 0 if never edited
 }
 
 type msgRec struct {
