@@ -40,6 +40,11 @@ const DefaultRESTVersion = "2024-01-01"
 // DefaultMaxErrorBody is how many bytes of an error answer an APIError keeps.
 const DefaultMaxErrorBody = 2048
 
+// redactReadAhead is how far past the cut an error answer is read, so a
+// secret echoed across the cut is scrubbed whole: longer than any secret key
+// or app token.
+const redactReadAhead = 4096
+
 // Client calls the TalkJS REST API of one app. It is safe for concurrent use
 // and should be created once and reused, so keep-alive connections are reused.
 type Client struct {
@@ -58,6 +63,9 @@ type Client struct {
 	maxErrorBody int
 	hook         func(context.Context, Attempt)
 	auth         atomic.Pointer[authHeader] // last key's header value, reused while the key stays the same
+	// tokenLifetime > 0 selects app-token authentication (WithAppTokens).
+	tokenLifetime time.Duration
+	now           func() time.Time // the clock app tokens are issued by
 }
 
 type authHeader struct {
@@ -65,15 +73,20 @@ type authHeader struct {
 	value []string
 }
 
-// authorization returns the Authorization header value for key, reusing the
-// previous one when the key has not changed (the common case).
-func (c *Client) authorization(key string) []string {
+// authorization returns the Authorization header value for key and the bearer
+// token in it: a fresh app token in app-token mode, else the key itself,
+// reusing the previous header when the key has not changed (the common case).
+func (c *Client) authorization(key string) ([]string, string) {
+	if c.tokenLifetime > 0 {
+		tok := appToken(c.appID, key, c.now(), c.tokenLifetime)
+		return []string{"Bearer " + tok}, tok
+	}
 	if a := c.auth.Load(); a != nil && a.key == key {
-		return a.value
+		return a.value, key
 	}
 	a := &authHeader{key: key, value: []string{"Bearer " + key}}
 	c.auth.Store(a)
-	return a.value
+	return a.value, key
 }
 
 // bufPool holds buffers for reading answers, so a send does not grow a new one.
@@ -87,7 +100,8 @@ type Option func(*Client)
 func WithBaseURL(u string) Option { return func(c *Client) { c.baseURL = u } }
 
 // WithHTTPClient sets the HTTP client, for example one wrapped for tracing.
-// It should keep connections alive across calls.
+// It should keep connections alive across calls. The client uses a copy whose
+// CheckRedirect refuses every redirect, whatever h's says (see noRedirects).
 func WithHTTPClient(h *http.Client) Option { return func(c *Client) { c.httpClient = h } }
 
 // WithUserAgentSuffix appends s to the User-Agent "talkjs-bridge/<Version> (+Go)".
@@ -167,6 +181,7 @@ func NewClient(appID string, keys KeySource, opts ...Option) (*Client, error) {
 		maxErrorBody: DefaultMaxErrorBody,
 		restVersion:  []string{DefaultRESTVersion},
 		pace:         &pacer{},
+		now:          time.Now,
 	}
 	for _, opt := range opts {
 		if opt != nil {
@@ -183,6 +198,7 @@ func NewClient(appID string, keys KeySource, opts ...Option) (*Client, error) {
 	if c.httpClient == nil {
 		c.httpClient = NewHTTPClient()
 	}
+	c.httpClient = noRedirects(c.httpClient)
 	if c.maxErrorBody <= 0 {
 		c.maxErrorBody = DefaultMaxErrorBody
 	}
@@ -207,6 +223,21 @@ func NewHTTPClient() *http.Client {
 	t.MaxIdleConnsPerHost = 32
 	t.IdleConnTimeout = 90 * time.Second
 	return &http.Client{Timeout: 30 * time.Second, Transport: t}
+}
+
+// noRedirects returns a copy of h (sharing its transport) that does not
+// follow redirects: a 3xx answer comes back to the client, which makes it an
+// *APIError with that status. Following would send the Authorization header
+// (the secret key, or a token made from it) and the message to wherever the
+// Location points, another port or host included; and a 301/302/303 turns
+// the send into a GET whose 200 would count as delivered, so the record would
+// be acknowledged and lost. TalkJS documents no redirects, so a 3xx means a
+// misconfigured base URL or something in the way; it is not retried either,
+// since asking again gets the same redirect (see decideRetry).
+func noRedirects(h *http.Client) *http.Client {
+	cp := *h
+	cp.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	return &cp
 }
 
 // AppID returns the TalkJS app id the client works on.
@@ -345,7 +376,8 @@ func (c *Client) attempt(ctx context.Context, cl call, target string, body []byt
 	}
 	// Direct map writes: the keys are already canonical, and this avoids
 	// per-call allocations in Header.Set.
-	req.Header["Authorization"] = c.authorization(key)
+	auth, token := c.authorization(key)
+	req.Header["Authorization"] = auth
 	req.Header["Accept"] = jsonHeader
 	req.Header["User-Agent"] = c.userAgent
 	if body != nil {
@@ -357,7 +389,7 @@ func (c *Client) attempt(ctx context.Context, cl call, target string, body []byt
 
 	resp, err := c.httpClient.Do(req)
 	if err != nil {
-		return 0, 0, fmt.Errorf("talkjs: %s %s: %w", cl.method, c.pathPrefix+cl.path, redact(err, key))
+		return 0, 0, fmt.Errorf("talkjs: %s %s: %w", cl.method, c.pathPrefix+cl.path, redact(err, key, token))
 	}
 	defer resp.Body.Close()
 
@@ -394,17 +426,18 @@ func (c *Client) attempt(ctx context.Context, cl call, target string, body []byt
 		return resp.StatusCode, 0, nil
 	}
 
-	limited := io.LimitReader(resp.Body, int64(c.maxErrorBody)+1)
+	// Redact before cutting: the body is read past the cut by more than any
+	// key or token is long, so a secret echoed across the cut is seen, and
+	// scrubbed, whole. Cutting first would leave the part before the cut.
+	limited := io.LimitReader(resp.Body, int64(c.maxErrorBody)+redactReadAhead+1)
 	data, _ := io.ReadAll(limited)
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<16))
-	truncated := len(data) > c.maxErrorBody
+	text := scrub(string(data), key, token)
+	truncated := len(text) > c.maxErrorBody
 	if truncated {
-		data = data[:c.maxErrorBody]
+		text = text[:c.maxErrorBody]
 	}
-	text := strings.ToValidUTF8(string(data), "")
-	if key != "" && strings.Contains(text, key) {
-		text = strings.ReplaceAll(text, key, "[redacted]")
-	}
+	text = strings.ToValidUTF8(text, "")
 	if truncated {
 		text += "…"
 	}
@@ -414,22 +447,6 @@ func (c *Client) attempt(ctx context.Context, cl call, target string, body []byt
 	}
 	return resp.StatusCode, apiErr.RetryAfter, apiErr
 }
-
-// redact keeps the secret out of transport errors (some wrap request details).
-func redact(err error, key string) error {
-	if key == "" || !strings.Contains(err.Error(), key) {
-		return err
-	}
-	return redactedError{err: err, key: key}
-}
-
-type redactedError struct {
-	err error
-	key string
-}
-
-func (e redactedError) Error() string { return strings.ReplaceAll(e.err.Error(), e.key, "[redacted]") }
-func (e redactedError) Unwrap() error { return e.err }
 
 // seg escapes one path segment.
 func seg(s string) string { return url.PathEscape(s) }

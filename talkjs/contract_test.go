@@ -688,3 +688,45 @@ func TestContractNullClearing(t *testing.T) {
 		}
 	})
 }
+
+// TestContractAppTokens runs calls authenticated with app-scoped JWTs (the
+// mode TalkJS recommends) against the emulator and, when configured, the
+// real API; on the emulator it also checks that an expired token is refused.
+func TestContractAppTokens(t *testing.T) {
+	forEach(t, func(t *testing.T, tg target) {
+		c, err := talkjs.NewClient(tg.client.AppID(), tokenKeys(tg), append(tg.opts, talkjs.WithAppTokens(0))...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tok := target{name: tg.name, client: c, emu: tg.emu, prefix: tg.prefix, opts: tg.opts}
+		_, _, conv := setup(t, tok, "app-tokens")
+		if _, err := c.SendMessages(t.Context(), conv, talkjs.NewMessage{Type: talkjs.SystemMessage, Text: "signed", IdempotencyKey: tg.id("tok-1")}); err != nil {
+			t.Fatal(err)
+		}
+		if tg.emu == nil {
+			return
+		}
+		for _, r := range tg.emu.Requests() {
+			if r.Header.Get("Authorization") == "Bearer "+talkjstest.Fingerprint(emuKey) && strings.Contains(r.Path, "app-tokens") {
+				t.Errorf("%s %s was sent with the secret key, not a token", r.Method, r.Path)
+			}
+		}
+		// Tokens live 30 s: an emulator 31 s ahead finds them expired.
+		tg.emu.SetClock(func() time.Time { return time.Now().Add(31 * time.Second) })
+		if _, err := c.GetConversation(t.Context(), conv); !isStatus(err, http.StatusUnauthorized) {
+			t.Errorf("with an expired token: err = %v, want 401", err)
+		}
+	})
+}
+
+func tokenKeys(tg target) talkjs.KeySource {
+	if tg.emu != nil {
+		return talkjs.StaticKey(emuKey)
+	}
+	return talkjs.StaticKey(os.Getenv("TALKJS_SECRET_KEY"))
+}
+
+func isStatus(err error, status int) bool {
+	var apiErr *talkjs.APIError
+	return errors.As(err, &apiErr) && apiErr.StatusCode == status
+}

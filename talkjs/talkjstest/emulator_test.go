@@ -305,7 +305,7 @@ func TestAppTokens(t *testing.T) {
 		want  int
 	}{
 		{"valid", sign(testKey, hs256, map[string]any{"tokenType": "app", "iss": testApp, "exp": future}), 200},
-		{"valid without exp", sign(testKey, hs256, map[string]any{"tokenType": "app", "iss": testApp}), 200},
+		{"without exp", sign(testKey, hs256, map[string]any{"tokenType": "app", "iss": testApp}), 401},
 		{"expired", sign(testKey, hs256, map[string]any{"tokenType": "app", "iss": testApp, "exp": past}), 401},
 		{"other app", sign(testKey, hs256, map[string]any{"tokenType": "app", "iss": "tOther", "exp": future}), 401},
 		{"user token", sign(testKey, hs256, map[string]any{"tokenType": "user", "iss": testApp, "exp": future}), 401},
