@@ -350,6 +350,11 @@ func (e *Emulator) listUserConversations(userID string, q url.Values, version st
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if _, ok := e.users[userID]; !ok {
+		// Version 2024-01-01 made this a 404; before, an unknown user simply
+		// had no conversations.
+		if version < VersionUnknownUser404 {
+			return http.StatusOK, listPage[conversationJSON]{Data: []conversationJSON{}}
+		}
 		return notFound("no user %q", userID)
 	}
 	var all []*convRec

@@ -182,3 +182,26 @@ func TestRateLimit(t *testing.T) {
 		}
 	})
 }
+
+func TestUnknownUserConversationsByVersion(t *testing.T) {
+	f := newFixture(t)
+	tests := []struct {
+		version string
+		want    int
+	}{
+		{"", http.StatusNotFound},
+		{VersionUnknownUser404, http.StatusNotFound},
+		{"2021-07-30", http.StatusOK},
+	}
+	for _, tc := range tests {
+		t.Run("version "+tc.version, func(t *testing.T) {
+			var opts []reqOpt
+			if tc.version != "" {
+				opts = append(opts, withHeader("TalkJS-REST-Version", tc.version))
+			}
+			if status, body := f.call(t, "GET", "/users/nobody/conversations", nil, opts...); status != tc.want {
+				t.Errorf("status %d, want %d; body %s", status, tc.want, body)
+			}
+		})
+	}
+}

@@ -15,6 +15,9 @@ const (
 	// VersionOrdering made conversation listings sortable (orderBy,
 	// orderDirection, offsetTs) and sorted them by last activity by default.
 	VersionOrdering = "2021-02-09"
+	// VersionUnknownUser404 made listing the conversations of an unknown
+	// user answer 404 instead of an empty list.
+	VersionUnknownUser404 = "2024-01-01"
 	// VersionLatest is the newest version the changelog lists (listing the
 	// conversations of an unknown user answers 404). The emulator answers
 	// as this version when a request names none, as TalkJS answers with the
