@@ -129,11 +129,15 @@ func WithRateLimit(limit rate.Limit, burst int) Option {
 }
 
 // WithPacing turns the client's pacing after 429 answers on (the default) or
-// off. When on, a 429 holds every attempt of this client until its
-// Retry-After has passed and then spaces attempts at a rate that halves with
-// each 429 and recovers slowly while none come (see Client.Pace). It works
-// within one process; processes sharing an app's limit each pace themselves.
-// WithRateLimit sets a fixed ceiling in addition.
+// off. When on: after a 429 with Retry-After, attempts of this client that
+// can wait it out before their deadline do (the others are sent anyway); and
+// once in a second more than a tenth of the attempts (and at least 3) drew a
+// 429, attempts are spaced at 0.9 of the rate TalkJS accepted in that second,
+// raised by 5% (+0.05/s) each second without a 429 and dropped after 30 s
+// without one. A paced attempt whose slot is past its deadline fails unsent
+// with ErrRateLimited (retryable), so a queue retries it later. See
+// Client.Pace. It works within one process; processes sharing an app's limit
+// each pace themselves. WithRateLimit sets a fixed ceiling in addition.
 func WithPacing(on bool) Option {
 	return func(c *Client) {
 		c.pace = nil

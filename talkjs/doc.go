@@ -13,10 +13,12 @@
 // A message send is retried only when every message in it carries an
 // idempotency key, so a retry can never post a message twice.
 //
-// After a 429 the client paces itself ([WithPacing], on by default): every
-// attempt of that client waits out the Retry-After, and attempts are then
-// spaced at a rate that halves with each 429 and recovers slowly. The pacing
-// is per process; processes that share an app's limit each pace themselves.
+// After 429 answers the client paces itself ([WithPacing], on by default): its
+// attempts wait out a Retry-After when their deadline allows, and when a
+// second shows a real share of 429s (not a stray one) they are spaced at a
+// little less than the rate TalkJS accepted, probing slowly for more. The
+// pacing is per process; processes that share an app's limit each pace
+// themselves.
 //
 // Redirects are never followed (a 3xx is an [*APIError] with its status), so
 // the key goes nowhere but the configured base URL. Error answers are scrubbed

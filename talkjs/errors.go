@@ -24,8 +24,8 @@ var ErrNotFound = errors.New("talkjs: not found")
 var ErrInvalidRequest = errors.New("talkjs: invalid request")
 
 // ErrRateLimited matches (with errors.Is) an *APIError whose status is 429,
-// and wraps the error a call returns without sending when the client's own
-// pacing after 429 answers would hold it past the context deadline. Either
+// and wraps the error of a call the client's own pacing after 429 answers
+// did not send because its next slot was past the context deadline. Either
 // way TalkJS did not act on the call, and it is retryable later.
 var ErrRateLimited = errors.New("talkjs: rate limited")
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/time/rate"
@@ -11,138 +12,149 @@ import (
 
 // pacer slows one Client down when TalkJS answers 429, so the goroutines of
 // one process (one Lambda container) stop adding to an app-wide limit they
-// share with other processes. It is additive-increase/multiplicative-decrease:
+// share with other processes.
 //
-//   - A 429 holds every new attempt of the client until its Retry-After has
-//     passed (without one, the retry backoff alone spaces the caller), and halves the client's rate (the rate measured
-//     over the last second, the first time), at most once per second so that
-//     the 429s of requests already in flight count as one signal.
-//   - Each second without a 429 in which the client made an attempt raises
-//     the rate by a tenth (at least 0.1/s); once it passes maxPace, pacing
-//     stops until the next 429. A raise never looks at the measured rate,
-//     which a hold after a 429 makes look low.
+//   - A 429 with Retry-After sets a hold until it has passed: attempts of the
+//     client that can wait that long before their deadline wait; those that
+//     cannot are sent anyway, since failing them unsent could not do better
+//     than TalkJS's own answer.
+//   - The rate is judged once a second, over the attempts of that second: when
+//     more than cutShare of them (and at least cutMin) drew a 429, the client
+//     is paced at 0.9 of the rate TalkJS accepted in that second (its share of
+//     the limit, as far as it can tell), never below minPace. A single 429 is
+//     not enough: it may be a passing fault rather than the limit.
+//   - While paced, a second without a 429 raises the rate by 5% and 0.05/s,
+//     probing for a larger share; quietFor without any 429 ends pacing.
 //
-// Every attempt then waits for a token, with a burst of 1, so the paced
-// attempts are evenly spread. The rate never falls below minPace.
+// Paced attempts wait for a token of a limiter with a burst of 1, so they are
+// evenly spread; one that cannot get a token before its deadline fails
+// unsent with ErrRateLimited (retryable), which is the back-pressure a queue
+// needs. A hold alone never fails a call.
 type pacer struct {
-	mu        sync.Mutex
-	lim       *rate.Limiter // nil while not pacing
-	until     time.Time     // no attempt starts before this
-	lastCut   time.Time
-	lastRaise time.Time
-	winStart  time.Time // attempts counted in the current one-second window
-	winCount  int
-	lastRate  float64 // attempts per second in the last full window
-	limited   int     // 429s seen, for tests and metrics
+	mu      sync.Mutex
+	lim     *rate.Limiter // nil while not pacing
+	until   time.Time     // the latest Retry-After ends here
+	last429 time.Time
+
+	// The current one-second window: its attempts and 429s.
+	winStart time.Time
+	winCount int
+	win429   int
+
+	limited   int // 429s seen, for Client.Pace
+	active    atomic.Bool
+	holdUntil atomic.Int64 // until, as Unix nanoseconds, readable without the lock
 }
 
 const (
-	minPace       rate.Limit = 0.2
-	maxPace       rate.Limit = 1000 // beyond this the pacing is not what limits a client
-	paceWindow               = time.Second
-	paceIncrement            = 0.1
+	minPace    rate.Limit = 0.2
+	paceWindow            = time.Second
+	cutShare              = 0.10
+	cutMin                = 3
+	raiseBy               = 1.05 // the step up after a clean second...
+	raiseStep             = 0.05 // ...plus this, so a low rate recovers too
+	quietFor              = 30 * time.Second
 )
 
-// wait holds an attempt until the pacer lets it go. It refuses at once, with
-// an error wrapping ErrRateLimited, when the hold would outlast ctx's
-// deadline, so the caller can return instead of sending into the limit.
+// wait holds an attempt as the pacer says, within ctx's deadline. It returns
+// ctx's error, or one wrapping ErrRateLimited when the client is paced and
+// its next slot is past the deadline: the call then fails unsent, retryable,
+// so a queue retries it later instead of adding to the limit now.
 func (p *pacer) wait(ctx context.Context) error {
-	p.mu.Lock()
 	now := time.Now()
+	if !p.active.Load() && now.UnixNano() >= p.holdUntil.Load() {
+		p.count(now) // not pacing: the common case
+		return nil
+	}
+	p.mu.Lock()
 	hold := p.until.Sub(now)
 	lim := p.lim
 	p.mu.Unlock()
-	if hold > 0 {
-		if !sleep(ctx, hold) {
-			if err := ctx.Err(); err != nil {
-				return err
-			}
-			return fmt.Errorf("%w: TalkJS asked to wait %v, past the deadline", ErrRateLimited, hold.Round(time.Millisecond))
-		}
+	if hold > 0 && fits(ctx, hold) && !sleep(ctx, hold) {
+		return ctx.Err()
 	}
 	if lim != nil {
-		if err := lim.Wait(ctx); err != nil {
-			if ctxErr := ctx.Err(); ctxErr != nil {
-				return ctxErr
+		r := lim.Reserve()
+		if d := r.Delay(); d > 0 {
+			if !fits(ctx, d) {
+				r.Cancel()
+				return fmt.Errorf("%w: paced after 429 answers, the next slot (in %v) is past the deadline", ErrRateLimited, d.Round(time.Millisecond))
 			}
-			return fmt.Errorf("%w: paced after 429 answers, the next slot is past the deadline", ErrRateLimited)
+			if !sleep(ctx, d) {
+				r.Cancel()
+				return ctx.Err()
+			}
 		}
 	}
-	p.mu.Lock()
-	p.countLocked(time.Now())
-	p.mu.Unlock()
-	return nil
+	p.count(time.Now())
+	return ctx.Err()
 }
 
-func (p *pacer) countLocked(now time.Time) {
+// fits reports whether a wait of d ends before ctx's deadline.
+func fits(ctx context.Context, d time.Duration) bool {
+	deadline, ok := ctx.Deadline()
+	return !ok || time.Until(deadline) > d
+}
+
+func (p *pacer) count(now time.Time) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.rollLocked(now)
+	p.winCount++
+}
+
+// rollLocked judges the current window once it is a second old and starts
+// the next.
+func (p *pacer) rollLocked(now time.Time) {
 	if p.winStart.IsZero() {
 		p.winStart = now
 	}
-	if el := now.Sub(p.winStart); el >= paceWindow {
-		p.lastRate = float64(p.winCount) / el.Seconds()
-		p.winStart, p.winCount = now, 0
+	el := now.Sub(p.winStart)
+	if el < paceWindow {
+		return
 	}
-	p.winCount++
+	if p.winCount > 0 {
+		share := float64(p.win429) / float64(p.winCount)
+		// What TalkJS accepted over the whole second, holds included: that
+		// is the share of the limit this client actually got.
+		accepted := rate.Limit(float64(max(p.winCount-p.win429, 0)) / el.Seconds())
+		switch {
+		case p.win429 >= cutMin && share > cutShare:
+			next := max(0.9*accepted, minPace)
+			if p.lim == nil {
+				p.lim = rate.NewLimiter(next, 1)
+				p.active.Store(true)
+			} else if next < p.lim.Limit() {
+				p.lim.SetLimitAt(now, next)
+			}
+		case p.lim != nil && now.Sub(p.last429) >= quietFor:
+			p.lim = nil
+			p.active.Store(false)
+		case p.lim != nil && p.win429 == 0:
+			cur := p.lim.Limit()
+			p.lim.SetLimitAt(now, cur*raiseBy+raiseStep)
+		}
+	}
+	p.winStart, p.winCount, p.win429 = now, 0, 0
 }
 
 // observe takes the outcome of one attempt: its status (0 when none arrived)
 // and the Retry-After TalkJS sent with it.
 func (p *pacer) observe(status int, retryAfter time.Duration) {
+	if status != 429 {
+		return // only 429s teach the pacer anything; attempts were counted in wait
+	}
 	now := time.Now()
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if status == 0 {
-		return // no answer: nothing learned about the limit
+	p.limited++
+	p.rollLocked(now)
+	p.win429++
+	p.last429 = now
+	if u := now.Add(retryAfter); retryAfter > 0 && u.After(p.until) {
+		p.until = u
+		p.holdUntil.Store(u.UnixNano())
 	}
-	if status == 429 {
-		p.limited++
-		if u := now.Add(retryAfter); retryAfter > 0 && u.After(p.until) {
-			p.until = u
-		}
-		if now.Sub(p.lastCut) < paceWindow {
-			return
-		}
-		p.lastCut, p.lastRaise = now, now
-		cur := p.currentLocked(now)
-		next := max(cur/2, minPace)
-		if p.lim == nil {
-			p.lim = rate.NewLimiter(next, 1)
-		} else {
-			p.lim.SetLimitAt(now, next)
-		}
-		return
-	}
-	if p.lim == nil || now.Sub(p.lastRaise) < paceWindow || now.Sub(p.lastCut) < paceWindow {
-		return
-	}
-	p.lastRaise = now
-	cur := p.lim.Limit()
-	next := cur + max(cur*0.1, paceIncrement)
-	if next >= maxPace {
-		p.lim = nil
-		return
-	}
-	p.lim.SetLimitAt(now, next)
-}
-
-// currentLocked is the rate to cut from: the pacer's own, else what the
-// client used lately.
-func (p *pacer) currentLocked(now time.Time) rate.Limit {
-	if p.lim != nil {
-		return p.lim.Limit()
-	}
-	return rate.Limit(max(p.usedLocked(now), float64(minPace)))
-}
-
-// usedLocked estimates the attempts per second the client made lately. A
-// window younger than 100ms counts as 100ms, so a burst at start-up does not
-// read as an absurd rate, nor as none.
-func (p *pacer) usedLocked(now time.Time) float64 {
-	if p.winCount == 0 {
-		return p.lastRate
-	}
-	el := max(now.Sub(p.winStart), 100*time.Millisecond)
-	return max(p.lastRate, float64(p.winCount)/el.Seconds())
 }
 
 // PaceState is what a Client's pacing knows now (see WithPacing).
@@ -150,7 +162,7 @@ type PaceState struct {
 	// Limit is the rate the client holds itself to, in attempts per second;
 	// 0 when it is not pacing.
 	Limit float64
-	// Until is when the latest Retry-After ends; no attempt starts before it.
+	// Until is when the latest Retry-After ends.
 	Until time.Time
 	// RateLimited counts the 429 answers the client has seen.
 	RateLimited int

@@ -4,106 +4,122 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"net/http/httptest"
+	"sync"
 	"testing"
 	"time"
+
+	"golang.org/x/time/rate"
 )
 
-// limitedServer answers its first request 429 with Retry-After: 1, then 200.
-func limitedServer(t *testing.T) (*httptest.Server, *recorder) {
-	t.Helper()
-	srv, rec := newServer(t, func(w http.ResponseWriter, _ *http.Request, n int) {
-		if n == 0 {
-			w.Header().Set("Retry-After", "1")
-			answer(w, 429, "{}")
-			return
-		}
-		answer(w, 200, "{}")
-	})
-	return srv, rec
-}
-
+// TestPacingHoldsAfter429 answers the first request 429 with Retry-After: 1
+// and checks when the next call of the same client reaches the server.
 func TestPacingHoldsAfter429(t *testing.T) {
 	tests := []struct {
-		name      string
-		opts      []Option
-		wantReqs  int  // requests that reached the server after two calls
-		wantHeldB bool // the second call was held back without sending
+		name     string
+		opts     []Option
+		deadline time.Duration // of the second call
+		wantHeld bool          // it reached the server only after the Retry-After
 	}{
-		{name: "pacing on (default): the second call is not sent into the limit", wantReqs: 1, wantHeldB: true},
-		{name: "pacing off: the second call is sent", opts: []Option{WithPacing(false)}, wantReqs: 2},
+		{name: "pacing on: a call that can wait, waits", deadline: 5 * time.Second, wantHeld: true},
+		{name: "pacing on: a call that cannot wait is sent, not failed unsent", deadline: 300 * time.Millisecond},
+		{name: "pacing off: sent at once", opts: []Option{WithPacing(false)}, deadline: 5 * time.Second},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			srv, rec := limitedServer(t)
+			var mu sync.Mutex
+			var arrivals []time.Time
+			srv, rec := newServer(t, func(w http.ResponseWriter, _ *http.Request, n int) {
+				mu.Lock()
+				arrivals = append(arrivals, time.Now())
+				mu.Unlock()
+				if n == 0 {
+					w.Header().Set("Retry-After", "1")
+					answer(w, 429, "{}")
+					return
+				}
+				answer(w, 200, "{}")
+			})
 			c := newTestClient(t, srv, tt.opts...)
-			// Each call has less time than the Retry-After: neither may wait it out.
-			call := func() error {
-				ctx, cancel := context.WithTimeout(t.Context(), 300*time.Millisecond)
-				defer cancel()
-				return c.UpsertUser(ctx, "u1", UserUpdate{})
-			}
-			if err := call(); !errors.Is(err, ErrRateLimited) {
+			// The first call cannot wait out the Retry-After: it returns the 429.
+			first, cancel := context.WithTimeout(t.Context(), 300*time.Millisecond)
+			defer cancel()
+			if err := c.UpsertUser(first, "u1", UserUpdate{}); !errors.Is(err, ErrRateLimited) {
 				t.Fatalf("first call: %v, want a 429 (ErrRateLimited)", err)
 			}
-			errB := call()
-			if got := rec.count(); got != tt.wantReqs {
-				t.Errorf("%d requests reached the server, want %d", got, tt.wantReqs)
+			second, cancel2 := context.WithTimeout(t.Context(), tt.deadline)
+			defer cancel2()
+			if err := c.UpsertUser(second, "u2", UserUpdate{}); err != nil {
+				t.Fatalf("second call: %v", err)
 			}
-			var apiErr *APIError
-			held := errors.Is(errB, ErrRateLimited) && !errors.As(errB, &apiErr)
-			if held != tt.wantHeldB {
-				t.Errorf("second call: %v; held back without sending: %v, want %v", errB, held, tt.wantHeldB)
+			if n := rec.count(); n != 2 {
+				t.Fatalf("%d requests, want 2", n)
 			}
-			if held && !Retryable(errB) {
-				t.Errorf("a call held back by pacing is not retryable: %v", errB)
+			gap := arrivals[1].Sub(arrivals[0])
+			// Retry-After is 1 s; allow for the clock granularity of timers.
+			if held := gap >= 900*time.Millisecond; held != tt.wantHeld {
+				t.Errorf("second request came %v after the 429; held: %v, want %v", gap, held, tt.wantHeld)
 			}
 		})
 	}
 }
 
-func TestPacingCutsAndRecoversRate(t *testing.T) {
-	var p pacer
-	// Use 50 attempts over about 100 ms so the pacer measures a rate.
-	for range 50 {
-		if err := p.wait(t.Context()); err != nil {
-			t.Fatal(err)
+func TestPacingJudgesEachSecond(t *testing.T) {
+	start := time.Now()
+	at := func(d time.Duration) time.Time { return start.Add(d) }
+	// second runs one window of n attempts, k of them answered 429, then
+	// rolls into the next window.
+	second := func(p *pacer, from time.Duration, n, k int) {
+		for i := range n {
+			p.count(at(from + time.Duration(i)*time.Millisecond))
 		}
+		p.mu.Lock()
+		p.win429 += k
+		p.limited += k
+		if k > 0 {
+			p.last429 = at(from)
+		}
+		p.rollLocked(at(from + paceWindow))
+		p.mu.Unlock()
 	}
-	time.Sleep(100 * time.Millisecond)
-	p.observe(http.StatusTooManyRequests, 0)
-	first := p.lim.Limit()
-	if first <= 0 || float64(first) > 500 {
-		t.Fatalf("after a 429 the rate is %v, want half of the measured rate", first)
+	tests := []struct {
+		name      string
+		n, k      int
+		wantLimit rate.Limit // 0: not pacing
+	}{
+		{name: "no 429s", n: 100},
+		{name: "a single 429 is not the limit", n: 100, k: 1},
+		{name: "5% of 429s, as a fault mix", n: 100, k: 5},
+		{name: "a third refused: paced at 0.9 of the accepted rate", n: 90, k: 30, wantLimit: 0.9 * 60},
+		{name: "all refused: the floor", n: 10, k: 10, wantLimit: minPace},
 	}
-	// More 429s within the same second are one signal: no further cut.
-	p.observe(http.StatusTooManyRequests, 0)
-	if got := p.lim.Limit(); got != first {
-		t.Errorf("a second 429 within a second cut the rate again: %v -> %v", first, got)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var p pacer
+			second(&p, 0, tt.n, tt.k)
+			var got rate.Limit
+			if p.lim != nil {
+				got = p.lim.Limit()
+			}
+			if diff := got - tt.wantLimit; diff < -0.5 || diff > 0.5 {
+				t.Errorf("limit %v, want %v", got, tt.wantLimit)
+			}
+			if p.active.Load() != (tt.wantLimit != 0) {
+				t.Errorf("active %v with limit %v", p.active.Load(), got)
+			}
+		})
 	}
-	if !p.until.IsZero() {
-		t.Errorf("a 429 without Retry-After set a hold until %v", p.until)
-	}
-	// A success a second later raises it by a tenth; pretend time has passed.
-	p.lastCut = p.lastCut.Add(-2 * time.Second)
-	p.lastRaise = p.lastRaise.Add(-2 * time.Second)
-	p.observe(http.StatusOK, 0)
-	if got, want := p.lim.Limit(), first+max(first/10, paceIncrement); got != want {
-		t.Errorf("a success after a quiet second set the rate to %v, want %v", got, want)
-	}
-	// A success within the same second does not raise it again.
-	p.observe(http.StatusOK, 0)
-	if got, want := p.lim.Limit(), first+max(first/10, paceIncrement); got != want {
-		t.Errorf("a second success within a second raised the rate to %v", got)
-	}
-	// Near maxPace pacing stops.
-	p.lim.SetLimit(maxPace - 1)
-	p.lastRaise = p.lastRaise.Add(-2 * time.Second)
-	p.observe(http.StatusOK, 0)
-	if p.lim != nil {
-		t.Errorf("pacing at %v did not stop past maxPace", p.lim.Limit())
-	}
-	if p.limited != 2 {
-		t.Errorf("counted %d 429s, want 2", p.limited)
-	}
+
+	t.Run("raise, then end after a quiet spell", func(t *testing.T) {
+		var p pacer
+		second(&p, 0, 90, 30)
+		cut := p.lim.Limit()
+		second(&p, paceWindow, 50, 0)
+		if got, want := p.lim.Limit(), cut*raiseBy+raiseStep; got != want {
+			t.Errorf("after a clean second the limit is %v, want %v", got, want)
+		}
+		second(&p, quietFor+2*paceWindow, 10, 0)
+		if p.lim != nil || p.active.Load() {
+			t.Error("pacing did not end after a quiet spell")
+		}
+	})
 }

@@ -178,7 +178,6 @@ func TestDecideRetry(t *testing.T) {
 		{name: "400 is permanent", change: func(in *retryInput) { in.err = &APIError{StatusCode: 400} }},
 		{name: "a redirect is permanent", change: func(in *retryInput) { in.err = &APIError{StatusCode: 307} }},
 		{name: "invalid request", change: func(in *retryInput) { in.err = invalidf("x") }},
-		{name: "paced past the deadline", change: func(in *retryInput) { in.err = ErrRateLimited }, want: true, wantWait: 100 * time.Millisecond},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
