@@ -55,6 +55,8 @@ func (o BatchOperation) tuple(seq int) []any {
 // says nothing about each operation: check each result's StatusCode (Err does).
 // Batch is retried by the client only when no operation is a POST, because a
 // retried POST (a message send) could post twice.
+//
+// TalkJS docs: https://talkjs.com/docs/Reference/REST_API/Batch/
 func (c *Client) Batch(ctx context.Context, ops ...BatchOperation) ([]BatchResult, error) {
 	if len(ops) == 0 || len(ops) > MaxBatchOperations {
 		return nil, invalidf("%d batch operations given, want 1..%d", len(ops), MaxBatchOperations)

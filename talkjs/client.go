@@ -25,8 +25,25 @@ const Version = "0.1.0"
 // DefaultBaseURL is the TalkJS API origin.
 const DefaultBaseURL = "https://api.talkjs.com"
 
+// DefaultRESTVersion is the TalkJS REST API version the client is written
+// against and sends in the TalkJS-REST-Version header of every request, so a
+// change of the app's default version on TalkJS's side cannot change the
+// client's behaviour silently. It is the newest version in TalkJS's changelog
+// (https://talkjs.com/docs/Reference/REST_API/API_changelog/), and the client
+// relies on what it and the versions before it changed: conversation listings
+// ordered by last activity by default, with orderBy/orderDirection/offsetTs
+// (2021-02-09); leaving a conversation removes it from the user's list
+// (2021-07-30); the conversations of an unknown user answer 404, which
+// ListUserConversations returns as ErrNotFound (2024-01-01).
+const DefaultRESTVersion = "2024-01-01"
+
 // DefaultMaxErrorBody is how many bytes of an error answer an APIError keeps.
 const DefaultMaxErrorBody = 2048
+
+// redactReadAhead is how far past the cut an error answer is read, so a
+// secret echoed across the cut is scrubbed whole: longer than any secret key
+// or app token.
+const redactReadAhead = 4096
 
 // Client calls the TalkJS REST API of one app. It is safe for concurrent use
 // and should be created once and reused, so keep-alive connections are reused.
@@ -42,9 +59,13 @@ type Client struct {
 	restVersion  []string
 	retry        RetryPolicy
 	limiter      *rate.Limiter
+	pace         *pacer // nil when pacing is off
 	maxErrorBody int
 	hook         func(context.Context, Attempt)
 	auth         atomic.Pointer[authHeader] // last key's header value, reused while the key stays the same
+	// tokenLifetime > 0 selects app-token authentication (WithAppTokens).
+	tokenLifetime time.Duration
+	now           func() time.Time // the clock app tokens are issued by
 }
 
 type authHeader struct {
@@ -52,15 +73,20 @@ type authHeader struct {
 	value []string
 }
 
-// authorization returns the Authorization header value for key, reusing the
-// previous one when the key has not changed (the common case).
-func (c *Client) authorization(key string) []string {
+// authorization returns the Authorization header value for key and the bearer
+// token in it: a fresh app token in app-token mode, else the key itself,
+// reusing the previous header when the key has not changed (the common case).
+func (c *Client) authorization(key string) ([]string, string) {
+	if c.tokenLifetime > 0 {
+		tok := appToken(c.appID, key, c.now(), c.tokenLifetime)
+		return []string{"Bearer " + tok}, tok
+	}
 	if a := c.auth.Load(); a != nil && a.key == key {
-		return a.value
+		return a.value, key
 	}
 	a := &authHeader{key: key, value: []string{"Bearer " + key}}
 	c.auth.Store(a)
-	return a.value
+	return a.value, key
 }
 
 // bufPool holds buffers for reading answers, so a send does not grow a new one.
@@ -74,14 +100,24 @@ type Option func(*Client)
 func WithBaseURL(u string) Option { return func(c *Client) { c.baseURL = u } }
 
 // WithHTTPClient sets the HTTP client, for example one wrapped for tracing.
-// It should keep connections alive across calls.
+// It should keep connections alive across calls. The client uses a copy whose
+// CheckRedirect refuses every redirect, whatever h's says (see noRedirects).
 func WithHTTPClient(h *http.Client) Option { return func(c *Client) { c.httpClient = h } }
 
 // WithUserAgentSuffix appends s to the User-Agent "talkjs-bridge/<Version> (+Go)".
 func WithUserAgentSuffix(s string) Option { return func(c *Client) { c.uaSuffix = s } }
 
-// WithRESTVersion pins the API version with the TalkJS-REST-Version header.
-func WithRESTVersion(v string) Option { return func(c *Client) { c.restVersion = []string{v} } }
+// WithRESTVersion pins the API version sent in the TalkJS-REST-Version header
+// (default DefaultRESTVersion). "" sends no header, so the app's default
+// version on TalkJS's dashboard applies.
+func WithRESTVersion(v string) Option {
+	return func(c *Client) {
+		c.restVersion = nil
+		if v != "" {
+			c.restVersion = []string{v}
+		}
+	}
+}
 
 // WithRetryPolicy replaces DefaultRetryPolicy.
 func WithRetryPolicy(p RetryPolicy) Option { return func(c *Client) { c.retry = p } }
@@ -90,6 +126,25 @@ func WithRetryPolicy(p RetryPolicy) Option { return func(c *Client) { c.retry = 
 // the given rate and burst, so the client stays under TalkJS's rate limits.
 func WithRateLimit(limit rate.Limit, burst int) Option {
 	return func(c *Client) { c.limiter = rate.NewLimiter(limit, burst) }
+}
+
+// WithPacing turns the client's pacing after 429 answers on (the default) or
+// off. When on: after a 429 with Retry-After, attempts of this client that
+// can wait it out before their deadline do (the others are sent anyway); and
+// once in a second more than a tenth of the attempts (and at least 3) drew a
+// 429, attempts are spaced at 0.9 of the rate TalkJS accepted in that second,
+// raised by 5% (+0.05/s) each second without a 429 and dropped after 30 s
+// without one. A paced attempt whose slot is past its deadline fails unsent
+// with ErrRateLimited (retryable), so a queue retries it later. See
+// Client.Pace. It works within one process; processes sharing an app's limit
+// each pace themselves. WithRateLimit sets a fixed ceiling in addition.
+func WithPacing(on bool) Option {
+	return func(c *Client) {
+		c.pace = nil
+		if on {
+			c.pace = &pacer{}
+		}
+	}
 }
 
 // WithMaxErrorBody bounds how many bytes of an error answer are kept in an
@@ -128,6 +183,9 @@ func NewClient(appID string, keys KeySource, opts ...Option) (*Client, error) {
 		baseURL:      DefaultBaseURL,
 		retry:        DefaultRetryPolicy,
 		maxErrorBody: DefaultMaxErrorBody,
+		restVersion:  []string{DefaultRESTVersion},
+		pace:         &pacer{},
+		now:          time.Now,
 	}
 	for _, opt := range opts {
 		if opt != nil {
@@ -144,6 +202,7 @@ func NewClient(appID string, keys KeySource, opts ...Option) (*Client, error) {
 	if c.httpClient == nil {
 		c.httpClient = NewHTTPClient()
 	}
+	c.httpClient = noRedirects(c.httpClient)
 	if c.maxErrorBody <= 0 {
 		c.maxErrorBody = DefaultMaxErrorBody
 	}
@@ -168,6 +227,21 @@ func NewHTTPClient() *http.Client {
 	t.MaxIdleConnsPerHost = 32
 	t.IdleConnTimeout = 90 * time.Second
 	return &http.Client{Timeout: 30 * time.Second, Transport: t}
+}
+
+// noRedirects returns a copy of h (sharing its transport) that does not
+// follow redirects: a 3xx answer comes back to the client, which makes it an
+// *APIError with that status. Following would send the Authorization header
+// (the secret key, or a token made from it) and the message to wherever the
+// Location points, another port or host included; and a 301/302/303 turns
+// the send into a GET whose 200 would count as delivered, so the record would
+// be acknowledged and lost. TalkJS documents no redirects, so a 3xx means a
+// misconfigured base URL or something in the way; it is not retried either,
+// since asking again gets the same redirect (see decideRetry).
+func noRedirects(h *http.Client) *http.Client {
+	cp := *h
+	cp.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	return &cp
 }
 
 // AppID returns the TalkJS app id the client works on.
@@ -228,6 +302,14 @@ func (c *Client) do(ctx context.Context, cl call) error {
 			}
 			continue
 		}
+		if c.pace != nil {
+			if err := c.pace.wait(ctx); err != nil {
+				if lastErr != nil {
+					return lastErr
+				}
+				return fmt.Errorf("talkjs: %s %s: %w", cl.method, path(), err)
+			}
+		}
 		if c.limiter != nil {
 			if err := c.limiter.Wait(ctx); err != nil {
 				if lastErr != nil {
@@ -239,6 +321,9 @@ func (c *Client) do(ctx context.Context, cl call) error {
 
 		start := time.Now()
 		status, retryAfter, err := c.attempt(ctx, cl, target, body, key)
+		if c.pace != nil {
+			c.pace.observe(status, retryAfter)
+		}
 		if err == nil && c.hook == nil {
 			return nil
 		}
@@ -260,14 +345,14 @@ func (c *Client) do(ctx context.Context, cl call) error {
 			c.report(ctx, a)
 			continue
 		}
-		var wait time.Duration
-		retry := cl.idempotent && Retryable(err) && tries < c.retry.MaxAttempts && ctx.Err() == nil
-		if retry {
-			wait = max(c.retry.backoff(tries), retryAfter)
-			if deadline, ok := ctx.Deadline(); ok && time.Until(deadline) < wait {
-				retry = false
-			}
+		timeLeft := time.Duration(-1)
+		if deadline, ok := ctx.Deadline(); ok {
+			timeLeft = max(time.Until(deadline), 0)
 		}
+		retry, wait := decideRetry(retryInput{
+			err: err, idempotent: cl.idempotent, tries: tries, maxAttempts: c.retry.MaxAttempts,
+			backoff: c.retry.backoff(tries), retryAfter: retryAfter, timeLeft: timeLeft, done: ctx.Err() != nil,
+		})
 		a.WillRetry = retry
 		c.report(ctx, a)
 		if !retry || !sleep(ctx, wait) {
@@ -295,7 +380,8 @@ func (c *Client) attempt(ctx context.Context, cl call, target string, body []byt
 	}
 	// Direct map writes: the keys are already canonical, and this avoids
 	// per-call allocations in Header.Set.
-	req.Header["Authorization"] = c.authorization(key)
+	auth, token := c.authorization(key)
+	req.Header["Authorization"] = auth
 	req.Header["Accept"] = jsonHeader
 	req.Header["User-Agent"] = c.userAgent
 	if body != nil {
@@ -307,7 +393,7 @@ func (c *Client) attempt(ctx context.Context, cl call, target string, body []byt
 
 	resp, err := c.httpClient.Do(req)
 	if err != nil {
-		return 0, 0, fmt.Errorf("talkjs: %s %s: %w", cl.method, c.pathPrefix+cl.path, redact(err, key))
+		return 0, 0, fmt.Errorf("talkjs: %s %s: %w", cl.method, c.pathPrefix+cl.path, redact(err, key, token))
 	}
 	defer resp.Body.Close()
 
@@ -344,17 +430,18 @@ func (c *Client) attempt(ctx context.Context, cl call, target string, body []byt
 		return resp.StatusCode, 0, nil
 	}
 
-	limited := io.LimitReader(resp.Body, int64(c.maxErrorBody)+1)
+	// Redact before cutting: the body is read past the cut by more than any
+	// key or token is long, so a secret echoed across the cut is seen, and
+	// scrubbed, whole. Cutting first would leave the part before the cut.
+	limited := io.LimitReader(resp.Body, int64(c.maxErrorBody)+redactReadAhead+1)
 	data, _ := io.ReadAll(limited)
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<16))
-	truncated := len(data) > c.maxErrorBody
+	text := scrub(string(data), key, token)
+	truncated := len(text) > c.maxErrorBody
 	if truncated {
-		data = data[:c.maxErrorBody]
+		text = text[:c.maxErrorBody]
 	}
-	text := strings.ToValidUTF8(string(data), "")
-	if key != "" && strings.Contains(text, key) {
-		text = strings.ReplaceAll(text, key, "[redacted]")
-	}
+	text = strings.ToValidUTF8(text, "")
 	if truncated {
 		text += "…"
 	}
@@ -364,22 +451,6 @@ func (c *Client) attempt(ctx context.Context, cl call, target string, body []byt
 	}
 	return resp.StatusCode, apiErr.RetryAfter, apiErr
 }
-
-// redact keeps the secret out of transport errors (some wrap request details).
-func redact(err error, key string) error {
-	if key == "" || !strings.Contains(err.Error(), key) {
-		return err
-	}
-	return redactedError{err: err, key: key}
-}
-
-type redactedError struct {
-	err error
-	key string
-}
-
-func (e redactedError) Error() string { return strings.ReplaceAll(e.err.Error(), e.key, "[redacted]") }
-func (e redactedError) Unwrap() error { return e.err }
 
 // seg escapes one path segment.
 func seg(s string) string { return url.PathEscape(s) }

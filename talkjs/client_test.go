@@ -142,12 +142,18 @@ func TestRequestHeaders(t *testing.T) {
 		{
 			name:       "GET has no content type",
 			call:       func(c *Client) error { _, err := c.GetUser(context.Background(), "u1"); return err },
-			wantMethod: "GET", wantUA: "talkjs-bridge/" + Version + " (+Go)",
+			wantMethod: "GET", wantUA: "talkjs-bridge/" + Version + " (+Go)", wantVersion: DefaultRESTVersion,
 		},
 		{
 			name:       "PUT has a JSON body",
 			call:       func(c *Client) error { return c.UpsertUser(context.Background(), "u1", UserUpdate{Name: ptr("A")}) },
-			wantMethod: "PUT", wantBody: true, wantUA: "talkjs-bridge/" + Version + " (+Go)",
+			wantMethod: "PUT", wantBody: true, wantUA: "talkjs-bridge/" + Version + " (+Go)", wantVersion: DefaultRESTVersion,
+		},
+		{
+			name:       "empty REST version sends none",
+			opts:       []Option{WithRESTVersion("")},
+			call:       func(c *Client) error { _, err := c.GetUser(context.Background(), "u1"); return err },
+			wantMethod: "GET", wantUA: "talkjs-bridge/" + Version + " (+Go)",
 		},
 		{
 			name:        "suffix and REST version",
@@ -197,10 +203,10 @@ func TestPathSegmentsAreEscaped(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := c.JoinConversation(t.Context(), "order 1/2", "u?x#y", Participation{}); err != nil {
+	if err := c.JoinConversation(t.Context(), "order 1%2", "u?x#y", Participation{}); err != nil {
 		t.Fatal(err)
 	}
-	want := "/v1/app%2F1/conversations/order%201%2F2/participants/u%3Fx%23y"
+	want := "/v1/app%2F1/conversations/order%201%252/participants/u%3Fx%23y"
 	if got := rec.all()[0].Path; got != want {
 		t.Errorf("path %s, want %s", got, want)
 	}

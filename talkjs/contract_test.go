@@ -100,7 +100,7 @@ func setup(t *testing.T, tg target, conv string) (string, string, string) {
 func TestContractUsers(t *testing.T) {
 	forEach(t, func(t *testing.T, tg target) {
 		ctx := t.Context()
-		id := tg.id("carol/1 x")
+		id := tg.id("carol:1 x?#%")
 		if err := tg.client.UpsertUser(ctx, id, talkjs.UserUpdate{Name: ptr("Carol"), Email: []string{"c@example.com"},
 			Custom: map[string]string{"country": "ca"}, Locale: ptr("en-US")}); err != nil {
 			t.Fatal(err)
@@ -516,4 +516,217 @@ func TestContractBatch(t *testing.T) {
 	if got := len(emu.Messages(conv)); got != 1 {
 		t.Errorf("%d messages after the batched send, want 1", got)
 	}
+}
+
+// TestContractConversationOrder checks the listing orders TalkJS documents
+// from REST API version 2021-02-09 on (the client pins DefaultRESTVersion): by
+// last activity, latest first, so a message moves its conversation to the
+// top, and by creation, which the client's iterators use unless told.
+func TestContractConversationOrder(t *testing.T) {
+	forEach(t, func(t *testing.T, tg target) {
+		ctx := t.Context()
+		a, _, first := setup(t, tg, "order-first")
+		var convs []string
+		for _, name := range []string{"order-second", "order-third"} {
+			// Creation times in milliseconds: keep them apart on the real API.
+			time.Sleep(5 * time.Millisecond)
+			id := tg.id(name)
+			if err := tg.client.UpsertConversation(ctx, id, talkjs.ConversationUpdate{Participants: []string{a}}); err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { _ = tg.client.DeleteConversation(context.Background(), id) })
+			convs = append(convs, id)
+		}
+		second, third := convs[0], convs[1]
+		time.Sleep(5 * time.Millisecond)
+		if _, err := tg.client.SendMessages(ctx, first, talkjs.NewMessage{Type: talkjs.SystemMessage, Text: "bump", IdempotencyKey: tg.id("order-bump")}); err != nil {
+			t.Fatal(err)
+		}
+		ours := map[string]bool{first: true, second: true, third: true}
+		tests := []struct {
+			name string
+			opts talkjs.UserConversationsOptions
+			want []string
+		}{
+			{"default: created, latest first (stable while paging)", talkjs.UserConversationsOptions{}, []string{third, second, first}},
+			{"last activity, latest first", talkjs.UserConversationsOptions{OrderBy: talkjs.OrderByLastActivity}, []string{first, third, second}},
+			{"last activity, ascending", talkjs.UserConversationsOptions{OrderBy: talkjs.OrderByLastActivity, OrderDirection: talkjs.Ascending}, []string{second, third, first}},
+			{"created, latest first", talkjs.UserConversationsOptions{OrderBy: talkjs.OrderByCreatedAt, OrderDirection: talkjs.Descending}, []string{third, second, first}},
+			{"paging keeps the order", talkjs.UserConversationsOptions{Limit: 1, OrderBy: talkjs.OrderByLastActivity}, []string{first, third, second}},
+		}
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				var got []string
+				for c, err := range tg.client.ListUserConversations(ctx, a, tt.opts) {
+					if err != nil {
+						t.Fatal(err)
+					}
+					if ours[c.ID] {
+						got = append(got, c.ID)
+					}
+				}
+				if strings.Join(got, ",") != strings.Join(tt.want, ",") {
+					t.Errorf("order %v, want %v", got, tt.want)
+				}
+			})
+		}
+		t.Run("app-wide listing", func(t *testing.T) {
+			var got []string
+			n := 0
+			for c, err := range tg.client.ListConversations(ctx, talkjs.ListOptions{Limit: 30, OrderBy: talkjs.OrderByLastActivity}) {
+				if err != nil {
+					t.Fatal(err)
+				}
+				if ours[c.ID] {
+					got = append(got, c.ID)
+				}
+				// Ours were touched last: they lead the listing (unless another
+				// run on a shared app is active at the same time).
+				if n++; len(got) == 3 || n >= 300 {
+					break
+				}
+			}
+			if want := []string{first, third, second}; strings.Join(got, ",") != strings.Join(want, ",") {
+				t.Errorf("order %v, want %v", got, want)
+			}
+		})
+	})
+}
+
+// TestContractRateLimit runs many concurrent calls through one client against
+// an emulator that limits the app: every call succeeds, retried after 429s,
+// and the client sees each 429 the emulator sent. Emulator only: the real
+// API's limit is not to be provoked from a test.
+func TestContractRateLimit(t *testing.T) {
+	tg := emulatorTarget(t, talkjs.WithRetryPolicy(talkjs.RetryPolicy{MaxAttempts: 10, BaseDelay: 5 * time.Millisecond, MaxDelay: 50 * time.Millisecond}))
+	tg.emu.SetRateLimit(100, 5)
+	const workers, calls = 10, 60
+	var wg sync.WaitGroup
+	errs := make(chan error, calls)
+	for w := range workers {
+		wg.Go(func() {
+			for i := w; i < calls; i += workers {
+				errs <- tg.client.UpsertUser(t.Context(), fmt.Sprint("user-", i), talkjs.UserUpdate{Name: ptr("U")})
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Errorf("call failed under the rate limit: %v", err)
+		}
+	}
+	c := tg.emu.Counts()
+	t.Logf("counts %+v pace %+v", c, tg.client.Pace())
+	if c.RateLimited == 0 {
+		t.Fatalf("%d workers with a burst of 5 drew no 429: the test did not exercise the limit", workers)
+	}
+	if got := tg.client.Pace().RateLimited; got != c.RateLimited {
+		t.Errorf("client saw %d 429s, emulator sent %d", got, c.RateLimited)
+	}
+	if got := len(tg.emu.Users()); got != calls {
+		t.Errorf("%d users stored, want %d", got, calls)
+	}
+}
+
+// TestContractNullClearing checks that explicit nulls clear user,
+// conversation and message fields, and that a null custom key removes just
+// that key (documented for the SDKs; for the REST API an assumption this
+// test checks against the real API when keys are set).
+func TestContractNullClearing(t *testing.T) {
+	forEach(t, func(t *testing.T, tg target) {
+		ctx := t.Context()
+		a, _, conv := setup(t, tg, "clearing")
+		if err := tg.client.UpsertUser(ctx, a, talkjs.UserUpdate{PhotoURL: ptr("https://example.com/a.png"), Role: ptr("default"),
+			Custom: map[string]string{"keep": "1", "drop": "2"}}); err != nil {
+			t.Fatal(err)
+		}
+		if err := tg.client.UpsertUser(ctx, a, talkjs.UserUpdate{Clear: []string{talkjs.FieldPhotoURL, talkjs.FieldEmail}, ClearCustom: []string{"drop"}}); err != nil {
+			t.Fatal(err)
+		}
+		u, err := tg.client.GetUser(ctx, a)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if u.PhotoURL != "" || len(u.Email) != 0 || u.Role != "default" || u.Custom["keep"] != "1" || u.Custom["drop"] != "" {
+			t.Errorf("user after clearing = %+v; want photoUrl and email cleared, role kept, custom {keep:1}", u)
+		}
+
+		if err := tg.client.UpsertConversation(ctx, conv, talkjs.ConversationUpdate{PhotoURL: ptr("https://example.com/c.png"),
+			Custom: map[string]string{"extra": "x"}}); err != nil {
+			t.Fatal(err)
+		}
+		if err := tg.client.UpsertConversation(ctx, conv, talkjs.ConversationUpdate{Clear: []string{talkjs.FieldSubject, talkjs.FieldPhotoURL},
+			ClearCustom: []string{"extra"}}); err != nil {
+			t.Fatal(err)
+		}
+		c, err := tg.client.GetConversation(ctx, conv)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.Subject != "" || c.PhotoURL != "" || c.Custom["order"] != "1042" || c.Custom["extra"] != "" {
+			t.Errorf("conversation after clearing = %+v; want subject and photoUrl cleared, custom {order:1042}", c)
+		}
+
+		ids, err := tg.client.SendMessages(ctx, conv, talkjs.NewMessage{Type: talkjs.SystemMessage, Text: "secret", Custom: map[string]string{"k": "v"}, IdempotencyKey: tg.id("clear-1")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := tg.client.EditMessage(ctx, conv, ids[0], talkjs.MessageUpdate{Text: ptr("[DELETED]"), Clear: []string{talkjs.FieldCustom}}); err != nil {
+			t.Fatal(err)
+		}
+		m, err := tg.client.GetMessage(ctx, conv, ids[0])
+		if err != nil || m.Text != "[DELETED]" || len(m.Custom) != 0 {
+			t.Errorf("message after clearing = %+v, %v; want text [DELETED] and no custom", m, err)
+		}
+		if tg.emu != nil {
+			// The client sends no field the emulator does not know.
+			if n := tg.emu.Counts().IgnoredFields; n != 0 {
+				t.Errorf("the emulator ignored %d unknown fields the client sent", n)
+			}
+		}
+	})
+}
+
+// TestContractAppTokens runs calls authenticated with app-scoped JWTs (the
+// mode TalkJS recommends) against the emulator and, when configured, the
+// real API; on the emulator it also checks that an expired token is refused.
+func TestContractAppTokens(t *testing.T) {
+	forEach(t, func(t *testing.T, tg target) {
+		c, err := talkjs.NewClient(tg.client.AppID(), tokenKeys(tg), append(tg.opts, talkjs.WithAppTokens(0))...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tok := target{name: tg.name, client: c, emu: tg.emu, prefix: tg.prefix, opts: tg.opts}
+		_, _, conv := setup(t, tok, "app-tokens")
+		if _, err := c.SendMessages(t.Context(), conv, talkjs.NewMessage{Type: talkjs.SystemMessage, Text: "signed", IdempotencyKey: tg.id("tok-1")}); err != nil {
+			t.Fatal(err)
+		}
+		if tg.emu == nil {
+			return
+		}
+		for _, r := range tg.emu.Requests() {
+			if r.Header.Get("Authorization") == "Bearer "+talkjstest.Fingerprint(emuKey) && strings.Contains(r.Path, "app-tokens") {
+				t.Errorf("%s %s was sent with the secret key, not a token", r.Method, r.Path)
+			}
+		}
+		// Tokens live 30 s: an emulator 31 s ahead finds them expired.
+		tg.emu.SetClock(func() time.Time { return time.Now().Add(31 * time.Second) })
+		if _, err := c.GetConversation(t.Context(), conv); !isStatus(err, http.StatusUnauthorized) {
+			t.Errorf("with an expired token: err = %v, want 401", err)
+		}
+	})
+}
+
+func tokenKeys(tg target) talkjs.KeySource {
+	if tg.emu != nil {
+		return talkjs.StaticKey(emuKey)
+	}
+	return talkjs.StaticKey(os.Getenv("TALKJS_SECRET_KEY"))
+}
+
+func isStatus(err error, status int) bool {
+	var apiErr *talkjs.APIError
+	return errors.As(err, &apiErr) && apiErr.StatusCode == status
 }

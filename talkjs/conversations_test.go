@@ -85,18 +85,23 @@ func TestListUserConversationsFilters(t *testing.T) {
 		opts UserConversationsOptions
 		want url.Values
 	}{
-		{name: "no filters", want: url.Values{"limit": {"10"}}},
+		{name: "no filters: stable creation order", want: url.Values{"limit": {"10"}, "orderBy": {"createdAt"}}},
 		{
 			name: "all filters",
 			opts: UserConversationsOptions{Limit: 30, UnreadsOnly: true, LastMessageBefore: 200, LastMessageAfter: 100},
-			want: url.Values{"limit": {"30"}, "unreadsOnly": {"true"}, "lastMessageBefore": {"200"}, "lastMessageAfter": {"100"}},
+			want: url.Values{"limit": {"30"}, "unreadsOnly": {"true"}, "lastMessageBefore": {"200"}, "lastMessageAfter": {"100"}, "orderBy": {"createdAt"}},
+		},
+		{
+			name: "last activity, oldest first, from a time",
+			opts: UserConversationsOptions{OrderBy: OrderByLastActivity, OrderDirection: Ascending, OffsetTs: 5},
+			want: url.Values{"limit": {"10"}, "orderBy": {"lastMessageTs"}, "orderDirection": {"ASC"}, "offsetTs": {"5"}},
 		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			srv, rec := okServer(t, `{"data":[{"id":"c1"}]}`)
 			var ids []string
-			for conv, err := range newTestClient(t, srv).ListUserConversations(t.Context(), "u/1", tt.opts) {
+			for conv, err := range newTestClient(t, srv).ListUserConversations(t.Context(), "u 1", tt.opts) {
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -104,7 +109,7 @@ func TestListUserConversationsFilters(t *testing.T) {
 			}
 			r := rec.all()[0]
 			got, _ := url.ParseQuery(r.Query)
-			if r.Path != "/v1/app1/users/u%2F1/conversations" || !reflect.DeepEqual(got, tt.want) || len(ids) != 1 {
+			if r.Path != "/v1/app1/users/u%201/conversations" || !reflect.DeepEqual(got, tt.want) || len(ids) != 1 {
 				t.Errorf("got %s?%s and %v; want query %v", r.Path, r.Query, ids, tt.want)
 			}
 		})

@@ -23,6 +23,12 @@ var ErrNotFound = errors.New("talkjs: not found")
 // out of range, too many messages, ...). Such errors are never retryable.
 var ErrInvalidRequest = errors.New("talkjs: invalid request")
 
+// ErrRateLimited matches (with errors.Is) an *APIError whose status is 429,
+// and wraps the error of a call the client's own pacing after 429 answers
+// did not send because its next slot was past the context deadline. Either
+// way TalkJS did not act on the call, and it is retryable later.
+var ErrRateLimited = errors.New("talkjs: rate limited")
+
 func invalidf(format string, args ...any) error {
 	return fmt.Errorf("%w: "+format, append([]any{ErrInvalidRequest}, args...)...)
 }
@@ -49,9 +55,11 @@ func (e *APIError) Error() string {
 	return b.String()
 }
 
-// Is makes errors.Is(err, ErrNotFound) true for a 404.
+// Is makes errors.Is(err, ErrNotFound) true for a 404 and
+// errors.Is(err, ErrRateLimited) true for a 429.
 func (e *APIError) Is(target error) bool {
-	return target == ErrNotFound && e.StatusCode == http.StatusNotFound
+	return (target == ErrNotFound && e.StatusCode == http.StatusNotFound) ||
+		(target == ErrRateLimited && e.StatusCode == http.StatusTooManyRequests)
 }
 
 func oneLine(s string) string {
@@ -63,7 +71,8 @@ func oneLine(s string) string {
 }
 
 // Retryable reports whether err is temporary, so that the same call may succeed
-// later: TalkJS 5xx and 429, connection errors, timeouts and ErrKeyUnavailable.
+// later: TalkJS 5xx and 429, connection errors, timeouts, ErrKeyUnavailable
+// and ErrRateLimited.
 // Every other TalkJS 4xx, invalid arguments, TLS certificate failures and
 // context.Canceled are permanent. It is a pure function of err.
 func Retryable(err error) bool {
@@ -77,7 +86,7 @@ func Retryable(err error) bool {
 	if errors.As(err, &apiErr) {
 		return apiErr.StatusCode >= 500 || apiErr.StatusCode == http.StatusTooManyRequests
 	}
-	if errors.Is(err, ErrKeyUnavailable) || errors.Is(err, context.DeadlineExceeded) {
+	if errors.Is(err, ErrKeyUnavailable) || errors.Is(err, ErrRateLimited) || errors.Is(err, context.DeadlineExceeded) {
 		return true
 	}
 	var (

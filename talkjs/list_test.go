@@ -168,3 +168,29 @@ func firstErr[T any](seq func(func(T, error) bool)) error {
 	}
 	return nil
 }
+
+func TestOrderOptionsAreChecked(t *testing.T) {
+	srv, rec := okServer(t, `{"data":[]}`)
+	c := newTestClient(t, srv)
+	ctx := t.Context()
+	tests := []struct {
+		name string
+		call func() error
+	}{
+		{"unknown orderBy", func() error { return firstErr(c.ListConversations(ctx, ListOptions{OrderBy: "lastActivity"})) }},
+		{"unknown direction", func() error { return firstErr(c.ListConversations(ctx, ListOptions{OrderDirection: "up"})) }},
+		{"negative offsetTs", func() error { return firstErr(c.ListConversations(ctx, ListOptions{OffsetTs: -1})) }},
+		{"order on users", func() error { return firstErr(c.ListUsers(ctx, ListOptions{OrderBy: OrderByCreatedAt})) }},
+		{"order on messages", func() error { return firstErr(c.ListMessages(ctx, "c1", ListOptions{OrderDirection: Ascending})) }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if err := tt.call(); !errors.Is(err, ErrInvalidRequest) {
+				t.Errorf("err = %v, want ErrInvalidRequest", err)
+			}
+		})
+	}
+	if n := rec.count(); n != 0 {
+		t.Errorf("%d requests sent", n)
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"iter"
+	"slices"
 )
 
 // MessageType says who a message is from.
@@ -32,6 +33,11 @@ type NewMessage struct {
 	// IdempotencyKey makes TalkJS ignore a repeat of this message, so the
 	// send can be retried safely.
 	IdempotencyKey string `json:"idempotencyKey,omitempty"`
+	// AttachmentToken attaches a file uploaded to TalkJS beforehand (see
+	// https://talkjs.com/docs/Reference/REST_API/Messages/ "Sending Files";
+	// the field name is from that guide, which we could not read in full).
+	// Both message types support attachments; with one, Text may be empty.
+	AttachmentToken string `json:"attachmentToken,omitempty"`
 }
 
 // Message is a message as TalkJS returns it.
@@ -62,11 +68,26 @@ type Attachment struct {
 type MessageUpdate struct {
 	Text   *string            `json:"text,omitempty"`
 	Custom map[string]*string `json:"custom,omitempty"`
+	// Clear names fields to set to null; only FieldCustom (the whole custom
+	// object, as TalkJS's anonymisation example does).
+	Clear []string `json:"-"`
+}
+
+type messageUpdateJSON MessageUpdate
+
+// MarshalJSON writes the fields set, plus null for each cleared one.
+func (u MessageUpdate) MarshalJSON() ([]byte, error) {
+	b, err := json.Marshal(messageUpdateJSON(u))
+	if err != nil {
+		return nil, err
+	}
+	return withNulls(b, u.Clear, nil, nil)
 }
 
 // Validate reports, in one line, what TalkJS would refuse in m: a type that
 // is not UserMessage or SystemMessage, a UserMessage without a sender, a
-// SystemMessage with one, or no text. SendMessages checks every message
+// SystemMessage with one, or neither text nor an attachment, and a sender id
+// that breaks ValidateID. SendMessages checks every message
 // with it before sending; callers that vet messages earlier (a queue
 // record, a schedule input) use it to give the same reasons.
 func (m NewMessage) Validate() error {
@@ -74,6 +95,9 @@ func (m NewMessage) Validate() error {
 	case UserMessage:
 		if m.Sender == "" {
 			return errors.New("a UserMessage needs a sender")
+		}
+		if p := idProblem(m.Sender); p != "" {
+			return fmt.Errorf("sender id %s", p)
 		}
 	case SystemMessage:
 		if m.Sender != "" {
@@ -84,8 +108,8 @@ func (m NewMessage) Validate() error {
 	default:
 		return fmt.Errorf("type %q is not UserMessage or SystemMessage", m.Type)
 	}
-	if m.Text == "" {
-		return errors.New("text is empty")
+	if m.Text == "" && m.AttachmentToken == "" {
+		return errors.New("text is empty (and there is no attachment)")
 	}
 	return nil
 }
@@ -118,9 +142,11 @@ func (s *sentIDs) UnmarshalJSON(b []byte) error {
 // their ids. The ids are nil (with no error) when TalkJS answers without them.
 // The client retries the send only when every message has an IdempotencyKey;
 // otherwise a retry could duplicate messages and it is sent once.
+//
+// TalkJS docs: https://talkjs.com/docs/Reference/REST_API/Messages/
 func (c *Client) SendMessages(ctx context.Context, conversationID string, msgs ...NewMessage) ([]string, error) {
-	if conversationID == "" {
-		return nil, invalidf("conversation id is empty")
+	if err := ValidateID(KindConversation, conversationID); err != nil {
+		return nil, err
 	}
 	if len(msgs) == 0 || len(msgs) > MaxMessagesPerSend {
 		return nil, invalidf("%d messages given, want 1..%d", len(msgs), MaxMessagesPerSend)
@@ -144,17 +170,19 @@ func (c *Client) SendMessages(ctx context.Context, conversationID string, msgs .
 }
 
 func messagePath(conversationID, messageID string) (string, error) {
-	if conversationID == "" {
-		return "", invalidf("conversation id is empty")
+	if err := ValidateID(KindConversation, conversationID); err != nil {
+		return "", err
 	}
-	if messageID == "" {
-		return "", invalidf("message id is empty")
+	if err := ValidateID(KindMessage, messageID); err != nil {
+		return "", err
 	}
 	return "/conversations/" + seg(conversationID) + "/messages/" + seg(messageID), nil
 }
 
 // GetMessage returns one message; a missing one is an error matching
 // ErrNotFound. Safe to retry.
+//
+// TalkJS docs: https://talkjs.com/docs/Reference/REST_API/Messages/
 func (c *Client) GetMessage(ctx context.Context, conversationID, messageID string) (Message, error) {
 	path, err := messagePath(conversationID, messageID)
 	if err != nil {
@@ -167,16 +195,26 @@ func (c *Client) GetMessage(ctx context.Context, conversationID, messageID strin
 
 // ListMessages iterates over the messages of a conversation, newest first.
 // Read-only: each page request is retried like any safe call.
+//
+// TalkJS docs: https://talkjs.com/docs/Reference/REST_API/Messages/
 func (c *Client) ListMessages(ctx context.Context, conversationID string, opts ListOptions) iter.Seq2[Message, error] {
-	if conversationID == "" {
-		return func(yield func(Message, error) bool) { yield(Message{}, invalidf("conversation id is empty")) }
+	if err := ValidateID(KindConversation, conversationID); err != nil {
+		return listErr[Message](err)
+	}
+	if err := opts.unordered(); err != nil {
+		return listErr[Message](err)
 	}
 	return list(ctx, c, "/conversations/"+seg(conversationID)+"/messages", nil, opts,
 		func(m Message) string { return m.ID })
 }
 
-// EditMessage changes a message's text and custom fields (PATCH). Applying the
-// same edit twice gives the same result, so the client retries it.
+// EditMessage changes a message's text and custom fields with a PUT on the
+// message, as every edit in TalkJS's own examples does (the REST reference
+// section on editing was not available to us; an earlier version of this
+// client sent PATCH). Applying the same edit twice gives the same result, so
+// the client retries it.
+//
+// TalkJS docs: https://talkjs.com/docs/Reference/REST_API/Messages/
 func (c *Client) EditMessage(ctx context.Context, conversationID, messageID string, u MessageUpdate) error {
 	path, err := messagePath(conversationID, messageID)
 	if err != nil {
@@ -185,11 +223,21 @@ func (c *Client) EditMessage(ctx context.Context, conversationID, messageID stri
 	if u.Text != nil && *u.Text == "" {
 		return invalidf("message text cannot be edited to empty")
 	}
-	return c.do(ctx, call{method: "PATCH", path: path, body: u, convID: conversationID, idempotent: true})
+	for _, f := range u.Clear {
+		if !slices.Contains(messageNullable, f) {
+			return invalidf("message edit: field %q cannot be cleared (nullable: %v)", f, messageNullable)
+		}
+		if f == FieldCustom && len(u.Custom) > 0 {
+			return invalidf("message edit: custom is both set and cleared")
+		}
+	}
+	return c.do(ctx, call{method: "PUT", path: path, body: u, convID: conversationID, idempotent: true})
 }
 
 // DeleteMessage deletes a message. Retried by the client; a retry after an
 // unseen success may answer 404.
+//
+// TalkJS docs: https://talkjs.com/docs/Reference/REST_API/Messages/
 func (c *Client) DeleteMessage(ctx context.Context, conversationID, messageID string) error {
 	path, err := messagePath(conversationID, messageID)
 	if err != nil {

@@ -108,11 +108,11 @@ func TestEditAndDeleteMessage(t *testing.T) {
 		wantBody   string
 		wantErr    bool
 	}{
-		{name: "edit text and custom", wantMethod: "PATCH", wantBody: `{"text":"new","custom":{"gone":null,"k":"v"}}`,
+		{name: "edit text and custom", wantMethod: "PUT", wantBody: `{"text":"new","custom":{"gone":null,"k":"v"}}`,
 			call: func(c *Client) error {
 				return c.EditMessage(t.Context(), "c1", "msg_1", MessageUpdate{Text: ptr("new"), Custom: map[string]*string{"k": ptr("v"), "gone": nil}})
 			}},
-		{name: "edit custom only", wantMethod: "PATCH", wantBody: `{"custom":{"k":"v"}}`,
+		{name: "edit custom only", wantMethod: "PUT", wantBody: `{"custom":{"k":"v"}}`,
 			call: func(c *Client) error {
 				return c.EditMessage(t.Context(), "c1", "msg_1", MessageUpdate{Custom: map[string]*string{"k": ptr("v")}})
 			}},

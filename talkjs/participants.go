@@ -95,17 +95,19 @@ func (p Participation) validate(allowNone bool) error {
 }
 
 func participantPath(conversationID, userID string) (string, error) {
-	if conversationID == "" {
-		return "", invalidf("conversation id is empty")
+	if err := ValidateID(KindConversation, conversationID); err != nil {
+		return "", err
 	}
-	if userID == "" {
-		return "", invalidf("user id is empty")
+	if err := ValidateID(KindUser, userID); err != nil {
+		return "", err
 	}
 	return "/conversations/" + seg(conversationID) + "/participants/" + seg(userID), nil
 }
 
 // JoinConversation adds userID to the conversation (PUT), overwriting any
 // earlier participation settings. Idempotent; the client retries it.
+//
+// TalkJS docs: https://talkjs.com/docs/Reference/REST_API/Participation/
 func (c *Client) JoinConversation(ctx context.Context, conversationID, userID string, p Participation) error {
 	path, err := participantPath(conversationID, userID)
 	if err == nil {
@@ -119,6 +121,8 @@ func (c *Client) JoinConversation(ctx context.Context, conversationID, userID st
 
 // ModifyParticipation changes only the fields set in p (PATCH) for a user who
 // already participates. Idempotent; the client retries it.
+//
+// TalkJS docs: https://talkjs.com/docs/Reference/REST_API/Participation/
 func (c *Client) ModifyParticipation(ctx context.Context, conversationID, userID string, p Participation) error {
 	path, err := participantPath(conversationID, userID)
 	if err == nil {
@@ -132,6 +136,8 @@ func (c *Client) ModifyParticipation(ctx context.Context, conversationID, userID
 
 // LeaveConversation removes userID from the conversation (DELETE).
 // Idempotent; the client retries it.
+//
+// TalkJS docs: https://talkjs.com/docs/Reference/REST_API/Participation/
 func (c *Client) LeaveConversation(ctx context.Context, conversationID, userID string) error {
 	path, err := participantPath(conversationID, userID)
 	if err != nil {

@@ -87,3 +87,35 @@ func sleep(ctx context.Context, d time.Duration) bool {
 		return true
 	}
 }
+
+// retryInput is what decides whether a failed attempt is tried again.
+type retryInput struct {
+	err         error // the attempt's error (non-nil)
+	idempotent  bool  // the call is safe to send again after an unknown outcome
+	tries       int   // attempts made that count against the policy
+	maxAttempts int
+	backoff     time.Duration // the jittered wait the policy drew for this retry
+	retryAfter  time.Duration // the wait TalkJS asked for, or 0
+	timeLeft    time.Duration // until the context deadline; negative when there is none
+	done        bool          // the context has ended
+}
+
+// decideRetry is the client's one retry decision, a pure function of its
+// input: whether to try again and how long to wait first.
+//
+// Only errors Retryable calls temporary are retried (never a 3xx: see
+// noRedirects), only for idempotent calls, within MaxAttempts, and only if
+// the wait, the longer of the backoff and Retry-After, ends before the
+// deadline. A call that is not idempotent (a send without idempotency keys)
+// is never resent, not even after a 429: TalkJS does not document 429, so
+// nothing says a proxy or queue in front of it did not pass the request on.
+func decideRetry(in retryInput) (bool, time.Duration) {
+	if in.done || !in.idempotent || in.tries >= in.maxAttempts || !Retryable(in.err) {
+		return false, 0
+	}
+	wait := max(in.backoff, in.retryAfter)
+	if in.timeLeft >= 0 && in.timeLeft < wait {
+		return false, 0
+	}
+	return true, wait
+}

@@ -154,3 +154,41 @@ func TestRetryAfterIsHonoured(t *testing.T) {
 		t.Errorf("retried after %v, want at least the 1s TalkJS asked for", gap)
 	}
 }
+
+func TestDecideRetry(t *testing.T) {
+	unavailable := &APIError{StatusCode: 503}
+	limited := &APIError{StatusCode: 429}
+	base := retryInput{err: unavailable, idempotent: true, tries: 1, maxAttempts: 4, backoff: 100 * time.Millisecond, timeLeft: -1}
+	tests := []struct {
+		name     string
+		change   func(*retryInput)
+		want     bool
+		wantWait time.Duration
+	}{
+		{name: "5xx on an idempotent call", want: true, wantWait: 100 * time.Millisecond},
+		{name: "429 waits for Retry-After when longer", change: func(in *retryInput) { in.err, in.retryAfter = limited, 2*time.Second }, want: true, wantWait: 2 * time.Second},
+		{name: "backoff when longer than Retry-After", change: func(in *retryInput) { in.err, in.retryAfter = limited, 10*time.Millisecond }, want: true, wantWait: 100 * time.Millisecond},
+		{name: "not idempotent", change: func(in *retryInput) { in.idempotent = false }},
+		{name: "not idempotent, even on 429", change: func(in *retryInput) { in.idempotent, in.err = false, limited }},
+		{name: "attempts used up", change: func(in *retryInput) { in.tries = 4 }},
+		{name: "context ended", change: func(in *retryInput) { in.done = true }},
+		{name: "wait past the deadline", change: func(in *retryInput) { in.timeLeft = 50 * time.Millisecond }},
+		{name: "Retry-After past the deadline", change: func(in *retryInput) { in.err, in.retryAfter, in.timeLeft = limited, time.Minute, time.Second }},
+		{name: "wait within the deadline", change: func(in *retryInput) { in.timeLeft = time.Second }, want: true, wantWait: 100 * time.Millisecond},
+		{name: "400 is permanent", change: func(in *retryInput) { in.err = &APIError{StatusCode: 400} }},
+		{name: "a redirect is permanent", change: func(in *retryInput) { in.err = &APIError{StatusCode: 307} }},
+		{name: "invalid request", change: func(in *retryInput) { in.err = invalidf("x") }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			in := base
+			if tt.change != nil {
+				tt.change(&in)
+			}
+			got, wait := decideRetry(in)
+			if got != tt.want || wait != tt.wantWait {
+				t.Errorf("decideRetry = %v, %v; want %v, %v", got, wait, tt.want, tt.wantWait)
+			}
+		})
+	}
+}

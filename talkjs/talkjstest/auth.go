@@ -11,7 +11,8 @@ import (
 
 // authorized accepts the two Bearer tokens TalkJS documents: the secret key
 // itself (legacy) and an app-scoped JWT signed with it (HS256, "tokenType":
-// "app", "iss" the app id, and "exp" in the future when present).
+// "app", "iss" the app id, and "exp" in the future; see the package
+// documentation for what is assumed). Anything else gets 401.
 func (e *Emulator) authorized(header string) bool {
 	e.mu.Lock()
 	key, now := e.secretKey, e.now()
@@ -47,7 +48,10 @@ func (e *Emulator) authorized(header string) bool {
 	if head.Alg != "HS256" || claims.TokenType != "app" || claims.Issuer != e.appID {
 		return false
 	}
-	return claims.Expires == nil || float64(now.Unix()) < *claims.Expires
+	// exp is required (assumed: TalkJS's docs create every app token with a
+	// short expiry and say nothing of tokens without one; refusing them keeps
+	// a leaked token from being valid forever).
+	return claims.Expires != nil && float64(now.Unix()) < *claims.Expires
 }
 
 func decodeSegment(seg string, v any) bool {

@@ -17,10 +17,11 @@ const MaxBatchOperations = 10
 // [sequence_number, method, path, payload?, options?] operations, each run as
 // if it were its own request (path relative to /v1/{appId}; for a GET the
 // payload holds query parameters as strings). The answer is an array of
-// [sequence_number, http_status_code, operation_response], in request order.
+// [sequence_number, http_status_code, operation_response], in the order the
+// operations ran, which is shuffled (see below).
 // The docs type operation_response as a string, so each answer is the
 // operation's JSON body encoded as a JSON string.
-func (e *Emulator) batch(body []byte) (int, any) {
+func (e *Emulator) batch(body []byte, version string) (int, any) {
 	var ops []json.RawMessage
 	if b := bytes.TrimSpace(body); len(b) == 0 || b[0] != '[' || json.Unmarshal(b, &ops) != nil {
 		return badRequest("the body must be a JSON array of operations")
@@ -36,6 +37,7 @@ func (e *Emulator) batch(body []byte) (int, any) {
 		method  string
 		path    string
 		payload json.RawMessage
+		version string
 	}
 	parsed := make([]op, len(ops))
 	seen := map[string]bool{}
@@ -58,7 +60,7 @@ func (e *Emulator) batch(body []byte) (int, any) {
 			return badRequest("operation %d: sequence_number %s is used twice", i, seq)
 		}
 		seen[seq.String()] = true
-		o := op{seq: seq}
+		o := op{seq: seq, version: version}
 		if json.Unmarshal(parts[1], &o.method) != nil || o.method == "" {
 			return badRequest("operation %d: method must be a string", i)
 		}
@@ -74,12 +76,26 @@ func (e *Emulator) batch(body []byte) (int, any) {
 			if json.Unmarshal(parts[4], &opts) != nil {
 				return badRequest(`operation %d: options must be an object like {"api_version": "2021-02-09"}`, i)
 			}
+			if v, ok := opts["api_version"]; ok {
+				var err error
+				if o.version, err = e.restVersion(v); err != nil {
+					return badRequest("operation %d: %v", i, err)
+				}
+			}
 		}
 		parsed[i] = o
 	}
+	// TalkJS: "The operations may execute in a different order than the one
+	// specified in the request." They run here in an order drawn from the
+	// seeded generator (SetSeed), and are answered in the order they ran, so
+	// a client must match answers by sequence number and must not rely on
+	// the order of operations with effects.
+	e.mu.Lock()
+	e.batchRng.Shuffle(len(parsed), func(i, j int) { parsed[i], parsed[j] = parsed[j], parsed[i] })
+	e.mu.Unlock()
 	out := make([][3]any, len(parsed))
 	for i, o := range parsed {
-		status, v := e.runOperation(o.method, o.path, o.payload)
+		status, v := e.runOperation(o.method, o.path, o.payload, o.version)
 		if v == nil {
 			v = empty
 		}
@@ -95,7 +111,7 @@ func (e *Emulator) batch(body []byte) (int, any) {
 	return http.StatusOK, out
 }
 
-func (e *Emulator) runOperation(method, path string, payload json.RawMessage) (int, any) {
+func (e *Emulator) runOperation(method, path string, payload json.RawMessage, version string) (int, any) {
 	u, err := url.Parse(path)
 	if err != nil {
 		return badRequest("path %q: %v", path, err)
@@ -135,7 +151,7 @@ func (e *Emulator) runOperation(method, path string, payload json.RawMessage) (i
 			return f.Status, errBody("INJECTED_FAULT", fmt.Sprintf("talkjstest: injected fault %d %s", f.Status, http.StatusText(f.Status)))
 		}
 	}
-	status, v := e.dispatch(method, segs, q, body, false)
+	status, v := e.dispatch(method, segs, q, body, false, version)
 	e.mu.Lock()
 	if status >= 400 && status < 500 {
 		e.counters.Refused++

@@ -40,9 +40,14 @@ func TestBatch(t *testing.T) {
 	if len(answers) != len(tests) {
 		t.Fatalf("%d answers, want %d: %s", len(answers), len(tests), body)
 	}
-	for i, tc := range tests {
+	// Operations run, and are answered, in any order: match by sequence number.
+	bySeq := map[string][3]json.RawMessage{}
+	for _, a := range answers {
+		bySeq[string(a[0])] = a
+	}
+	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			a := answers[i]
+			a := bySeq[tc.seq]
 			if string(a[0]) != tc.seq || string(a[1]) != tc.wantStatus {
 				t.Fatalf("answer [%s, %s, ...], want [%s, %s, ...]", a[0], a[1], tc.seq, tc.wantStatus)
 			}
@@ -83,10 +88,13 @@ func TestBatchOperationFault(t *testing.T) {
 	if err := json.Unmarshal(body, &answers); err != nil {
 		t.Fatalf("answer %s: %v", body, err)
 	}
-	want := []string{"200", "503", "200"}
-	for i, a := range answers {
-		if string(a[1]) != want[i] {
-			t.Errorf("operation %d: status %s, want %s", i+1, a[1], want[i])
+	want := map[string]string{"1": "200", "2": "503", "3": "200"}
+	if len(answers) != len(want) {
+		t.Fatalf("%d answers, want %d", len(answers), len(want))
+	}
+	for _, a := range answers {
+		if string(a[1]) != want[string(a[0])] {
+			t.Errorf("operation %s: status %s, want %s", a[0], a[1], want[string(a[0])])
 		}
 	}
 	if len(f.emu.Messages("order-1")) != 1 || len(f.emu.Messages("order-2")) != 0 {

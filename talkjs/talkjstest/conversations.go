@@ -8,6 +8,8 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
+	"strings"
 )
 
 // Conversation is a stored conversation. Empty strings and nil slices stand
@@ -33,9 +35,14 @@ func defaultParticipant() Participant { return Participant{Access: "ReadWrite", 
 
 type convRec struct {
 	Conversation
-	seq      uint64
-	messages []*msgRec          // oldest first
-	idem     map[string]*msgRec // idempotencyKey -> the first message that carried it
+	seq uint64
+	// activitySeq and activityMs are the sequence number and time of the last
+	// activity: the creation, then each stored message (not edits, deletes or
+	// participant changes: assumed, the docs do not define "activity").
+	activitySeq uint64
+	activityMs  int64
+	messages    []*msgRec          // oldest first
+	idem        map[string]*msgRec // idempotencyKey -> the first message that carried it
 }
 
 var conversationFields = []string{"participants", "subject", "welcomeMessages", "custom", "photoUrl"}
@@ -101,7 +108,7 @@ func (c *convRec) lastMessageAt() (int64, bool) {
 }
 
 func (e *Emulator) putConversation(id string, body []byte) (int, any) {
-	m, err := object(body, "conversation", conversationFields...)
+	m, err := e.object(body, "conversation", conversationFields...)
 	if err != nil {
 		return badRequest("conversation %q: %v", id, err)
 	}
@@ -130,7 +137,7 @@ func (e *Emulator) putConversation(id string, body []byte) (int, any) {
 				c.Custom = nil
 				continue
 			}
-			c.Custom, _, err = customField(v, k, false)
+			c.Custom, err = mergeCustom(c.Custom, v, k)
 		case "participants":
 			// PUT merges: the given users join (with the defaults) and no one
 			// leaves. Users need not exist yet: the docs let any user join.
@@ -151,13 +158,16 @@ func (e *Emulator) putConversation(id string, body []byte) (int, any) {
 			return badRequest("conversation %q: %v", id, err)
 		}
 	}
+	if err := e.participantLimitLocked(id, len(c.Participants)); err != nil {
+		return badRequest("%v", err)
+	}
 	if exists {
 		old.Conversation = c
 		return http.StatusOK, empty
 	}
 	seq, ms := e.nextLocked()
 	c.ID, c.CreatedAt = id, ms
-	e.convs[id] = &convRec{Conversation: c, seq: seq, idem: map[string]*msgRec{}}
+	e.convs[id] = &convRec{Conversation: c, seq: seq, activitySeq: seq, activityMs: ms, idem: map[string]*msgRec{}}
 	return http.StatusOK, empty
 }
 
@@ -187,8 +197,78 @@ func (e *Emulator) deleteConversation(id string) (int, any) {
 	return http.StatusOK, empty
 }
 
-// newestFirst orders conversations by creation, newest first.
-func newestFirst(a, b *convRec) int { return cmp.Compare(b.seq, a.seq) }
+// conversationOrder is how a listing sorts conversations.
+type conversationOrder struct {
+	byActivity bool  // lastMessageTs; else createdAt
+	asc        bool  // oldest first; else latest first
+	offsetTs   int64 // with hasOffset: only conversations strictly past this time in the listing's direction
+	hasOffset  bool
+}
+
+// parseOrder reads orderBy, orderDirection and offsetTs for API version v.
+// Before 2021-02-09 TalkJS lists by createdAt DESC and "cannot be changed":
+// the parameters are ignored then (assumed, rather than refused). From
+// 2021-02-09 on the default is the last activity, latest first. The value
+// names (createdAt, lastMessageTs; ASC, DESC in any case) are assumptions:
+// the docs we could read cut off before listing them.
+func parseOrder(q url.Values, v string) (conversationOrder, error) {
+	if v < VersionOrdering {
+		return conversationOrder{}, nil
+	}
+	o := conversationOrder{byActivity: true}
+	switch by := q.Get("orderBy"); by {
+	case "", "lastMessageTs":
+	case "createdAt":
+		o.byActivity = false
+	default:
+		return o, fmt.Errorf("orderBy must be createdAt or lastMessageTs, got %q", by)
+	}
+	switch dir := strings.ToUpper(q.Get("orderDirection")); dir {
+	case "", "DESC":
+	case "ASC":
+		o.asc = true
+	default:
+		return o, fmt.Errorf("orderDirection must be ASC or DESC, got %q", q.Get("orderDirection"))
+	}
+	if q.Has("offsetTs") {
+		n, err := strconv.ParseInt(q.Get("offsetTs"), 10, 64)
+		if err != nil {
+			return o, fmt.Errorf("offsetTs must be a Unix timestamp in milliseconds, got %q", q.Get("offsetTs"))
+		}
+		o.offsetTs, o.hasOffset = n, true
+	}
+	return o, nil
+}
+
+func (o conversationOrder) key(c *convRec) (int64, uint64) {
+	if o.byActivity {
+		return c.activityMs, c.activitySeq
+	}
+	return c.CreatedAt, c.seq
+}
+
+// compare sorts by time, then by sequence so equal milliseconds still give a
+// total, stable order.
+func (o conversationOrder) compare(a, b *convRec) int {
+	at, as := o.key(a)
+	bt, bs := o.key(b)
+	r := cmp.Or(cmp.Compare(at, bt), cmp.Compare(as, bs))
+	if o.asc {
+		return r
+	}
+	return -r
+}
+
+func (o conversationOrder) keep(c *convRec) bool {
+	if !o.hasOffset {
+		return true
+	}
+	t, _ := o.key(c)
+	if o.asc {
+		return t > o.offsetTs
+	}
+	return t < o.offsetTs
+}
 
 // lastMessageFilter applies lastMessageBefore and lastMessageAfter.
 func lastMessageFilter(q url.Values) (func(*convRec) bool, error) {
@@ -212,8 +292,12 @@ func lastMessageFilter(q url.Values) (func(*convRec) bool, error) {
 	}, nil
 }
 
-func (e *Emulator) listConversations(q url.Values) (int, any) {
+func (e *Emulator) listConversations(q url.Values, version string) (int, any) {
 	keep, err := lastMessageFilter(q)
+	if err != nil {
+		return badRequest("%v", err)
+	}
+	order, err := parseOrder(q, version)
 	if err != nil {
 		return badRequest("%v", err)
 	}
@@ -221,11 +305,11 @@ func (e *Emulator) listConversations(q url.Values) (int, any) {
 	defer e.mu.Unlock()
 	var all []*convRec
 	for _, c := range e.convs {
-		if keep(c) {
+		if keep(c) && order.keep(c) {
 			all = append(all, c)
 		}
 	}
-	slices.SortFunc(all, newestFirst)
+	slices.SortFunc(all, order.compare)
 	return conversationPage(all, q)
 }
 
@@ -244,8 +328,12 @@ func conversationPage(all []*convRec, q url.Values) (int, any) {
 // listUserConversations lists the conversations a user takes part in, with the
 // documented filters lastMessageBefore, lastMessageAfter and unreadsOnly
 // (unread as unreadFor decides).
-func (e *Emulator) listUserConversations(userID string, q url.Values) (int, any) {
+func (e *Emulator) listUserConversations(userID string, q url.Values, version string) (int, any) {
 	keep, err := lastMessageFilter(q)
+	if err != nil {
+		return badRequest("%v", err)
+	}
+	order, err := parseOrder(q, version)
 	if err != nil {
 		return badRequest("%v", err)
 	}
@@ -262,11 +350,16 @@ func (e *Emulator) listUserConversations(userID string, q url.Values) (int, any)
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if _, ok := e.users[userID]; !ok {
+		// Version 2024-01-01 made this a 404; before, an unknown user simply
+		// had no conversations.
+		if version < VersionUnknownUser404 {
+			return http.StatusOK, listPage[conversationJSON]{Data: []conversationJSON{}}
+		}
 		return notFound("no user %q", userID)
 	}
 	var all []*convRec
 	for _, c := range e.convs {
-		if _, in := c.Participants[userID]; !in || !keep(c) {
+		if _, in := c.Participants[userID]; !in || !keep(c) || !order.keep(c) {
 			continue
 		}
 		if unreadsOnly && !c.unreadFor(userID) {
@@ -274,8 +367,18 @@ func (e *Emulator) listUserConversations(userID string, q url.Values) (int, any)
 		}
 		all = append(all, c)
 	}
-	slices.SortFunc(all, newestFirst)
+	slices.SortFunc(all, order.compare)
 	return conversationPage(all, q)
+}
+
+// participantLimitLocked refuses n participants in a conversation when that
+// is over the limit. The docs give the limit per plan but not the answer; a
+// 400 is assumed.
+func (e *Emulator) participantLimitLocked(convID string, n int) error {
+	if e.participantLimit > 0 && n > e.participantLimit {
+		return fmt.Errorf("conversation %q would have %d participants, over the limit of %d", convID, n, e.participantLimit)
+	}
+	return nil
 }
 
 // participantBody decodes {access, notify}. allowNone permits access "None",
@@ -327,6 +430,11 @@ func (e *Emulator) joinConversation(convID, userID string, body []byte) (int, an
 	c, ok := e.convs[convID]
 	if !ok {
 		return notFound("no conversation %q", convID)
+	}
+	if _, in := c.Participants[userID]; !in {
+		if err := e.participantLimitLocked(convID, len(c.Participants)+1); err != nil {
+			return badRequest("%v", err)
+		}
 	}
 	c.Participants[userID] = p
 	return http.StatusOK, empty
@@ -418,7 +526,7 @@ func (e *Emulator) PutConversation(c Conversation) {
 	if c.CreatedAt == 0 {
 		c.CreatedAt = ms
 	}
-	e.convs[c.ID] = &convRec{Conversation: c, seq: seq, idem: map[string]*msgRec{}}
+	e.convs[c.ID] = &convRec{Conversation: c, seq: seq, activitySeq: seq, activityMs: c.CreatedAt, idem: map[string]*msgRec{}}
 }
 
 // Participants makes a participants map with the default settings (ReadWrite,

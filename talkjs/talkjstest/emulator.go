@@ -15,7 +15,10 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
+
+	"golang.org/x/time/rate"
 )
 
 // MaxBodyBytes is the largest request body the emulator reads; a larger one is
@@ -43,6 +46,16 @@ type Emulator struct {
 
 	legacySends bool // answer sends with {} as older API versions do
 
+	defaultVersion string // the app's default REST API version, used without a TalkJS-REST-Version header
+
+	limit limiterState // the app's rate limit, shared by every client
+
+	strictFields  atomic.Bool  // refuse unknown body fields instead of ignoring them
+	ignoredFields atomic.Int64 // unknown body fields ignored since the last Reset
+
+	participantLimit int        // most participants per conversation; <= 0: no limit
+	batchRng         *rand.Rand // decides the order batch operations run in
+
 	log      []*Request
 	logLimit int
 	counters Counters
@@ -53,9 +66,11 @@ type Emulator struct {
 // every request fail with 401 (fail closed). The emulator is a plain
 // http.Handler: any http.Server can serve it, e.g. as a local TalkJS.
 func New(appID, secretKey string) *Emulator {
-	e := &Emulator{appID: appID, secretKey: secretKey, now: time.Now}
+	e := &Emulator{appID: appID, secretKey: secretKey, now: time.Now, defaultVersion: VersionLatest,
+		participantLimit: DefaultParticipantLimit}
 	e.resetLocked()
 	e.rng = rand.New(rand.NewPCG(1, 1))
+	e.batchRng = rand.New(rand.NewPCG(2, 2))
 	return e
 }
 
@@ -109,6 +124,10 @@ func (e *Emulator) resetLocked() {
 	e.faults = nil
 	e.log = nil
 	e.counters = Counters{}
+	e.ignoredFields.Store(0)
+	if l := e.limit.lim; l != nil {
+		e.limit.lim = rate.NewLimiter(l.Limit(), l.Burst())
+	}
 }
 
 // Request is one request as the emulator received it, with the status it
@@ -134,6 +153,8 @@ type Counters struct {
 	MessagesStored    int // messages stored by sends (replays not included)
 	IdempotentReplays int // messages not stored because their idempotencyKey was seen before
 	BatchOperations   int // operations run through POST /batch
+	RateLimited       int // requests answered 429 by the rate limit (SetRateLimit), not by a Fault
+	IgnoredFields     int // unknown body fields ignored (see SetStrictFields)
 }
 
 // SetLogLimit keeps only the last n requests in the log (n <= 0: all, the
@@ -165,7 +186,29 @@ func (e *Emulator) Requests() []Request {
 func (e *Emulator) Counts() Counters {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	return e.counters
+	c := e.counters
+	c.IgnoredFields = int(e.ignoredFields.Load())
+	return c
+}
+
+// SetStrictFields makes the emulator refuse (400) body fields it does not
+// know, instead of ignoring them as TalkJS is assumed to (the default). Tests
+// of a client turn it on to catch a misspelt field. Reset does not change it.
+func (e *Emulator) SetStrictFields(on bool) { e.strictFields.Store(on) }
+
+// DefaultParticipantLimit is the participant limit per conversation on
+// TalkJS's Growth plan (100 on Basic; Enterprise is configurable), per
+// https://talkjs.com/docs/Reference/REST_API/Participation/.
+const DefaultParticipantLimit = 300
+
+// SetParticipantLimit sets the most participants a conversation may have
+// (default DefaultParticipantLimit); n <= 0 removes the limit. A PUT of a
+// conversation or a join that would pass it is refused with 400 and nothing
+// changes. Reset does not change it.
+func (e *Emulator) SetParticipantLimit(n int) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.participantLimit = n
 }
 
 // ServeHTTP answers one TalkJS REST API request.
@@ -199,13 +242,20 @@ func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		// the client gave up while waiting.
 		byRules = !f.Drop && f.Status == 0 && r.Context().Err() == nil
 	}
+	limited := false
 	if byRules {
-		status = e.serveAPI(w, r, body, readErr)
+		if limited = !e.admit(w, r); limited {
+			status = http.StatusTooManyRequests
+		} else {
+			status = e.serveAPI(w, r, body, readErr)
+		}
 	}
 
 	e.mu.Lock()
 	rec.Status = status
-	if byRules && status >= 400 && status < 500 {
+	if limited {
+		e.counters.RateLimited++
+	} else if byRules && status >= 400 && status < 500 {
 		e.counters.Refused++
 	}
 	e.mu.Unlock()
@@ -249,13 +299,18 @@ func (e *Emulator) serveAPI(w http.ResponseWriter, r *http.Request, body []byte,
 	if r.Method == http.MethodGet {
 		body = nil
 	}
-	status, v := e.dispatch(r.Method, segs[2:], r.URL.Query(), body, true)
+	version, err := e.restVersion(r.Header.Get("TalkJS-REST-Version"))
+	if err != nil {
+		return writeJSON(w, http.StatusBadRequest, errBody("INVALID_API_VERSION", err.Error()))
+	}
+	status, v := e.dispatch(r.Method, segs[2:], r.URL.Query(), body, true, version)
 	return writeJSON(w, status, v)
 }
 
 // dispatch routes an authenticated request. segs is the path after /v1/{appId}.
-// topLevel is false inside a batch, where a nested batch is refused.
-func (e *Emulator) dispatch(method string, segs []string, q url.Values, body []byte, topLevel bool) (int, any) {
+// topLevel is false inside a batch, where a nested batch is refused. version
+// is the REST API version the request asked for.
+func (e *Emulator) dispatch(method string, segs []string, q url.Values, body []byte, topLevel bool, version string) (int, any) {
 	notFound := func() (int, any) {
 		return http.StatusNotFound, errBody("NOT_FOUND", fmt.Sprintf("no such route: %s /%s", method, strings.Join(segs, "/")))
 	}
@@ -264,7 +319,7 @@ func (e *Emulator) dispatch(method string, segs []string, q url.Values, body []b
 	}
 	switch {
 	case segs[0] == "batch" && len(segs) == 1 && method == http.MethodPost && topLevel:
-		return e.batch(body)
+		return e.batch(body, version)
 	case segs[0] == "users":
 		switch {
 		case len(segs) == 1 && method == http.MethodGet:
@@ -276,12 +331,12 @@ func (e *Emulator) dispatch(method string, segs []string, q url.Values, body []b
 		case len(segs) == 2 && method == http.MethodPut:
 			return e.putUser(segs[1], body)
 		case len(segs) == 3 && segs[2] == "conversations" && method == http.MethodGet:
-			return e.listUserConversations(segs[1], q)
+			return e.listUserConversations(segs[1], q, version)
 		}
 	case segs[0] == "conversations":
 		switch {
 		case len(segs) == 1 && method == http.MethodGet:
-			return e.listConversations(q)
+			return e.listConversations(q, version)
 		case len(segs) == 2 && method == http.MethodGet:
 			return e.getConversation(segs[1])
 		case len(segs) == 2 && method == http.MethodPut:
@@ -294,7 +349,9 @@ func (e *Emulator) dispatch(method string, segs []string, q url.Values, body []b
 			return e.sendMessages(segs[1], body)
 		case len(segs) == 4 && segs[2] == "messages" && method == http.MethodGet:
 			return e.getMessage(segs[1], segs[3])
-		case len(segs) == 4 && segs[2] == "messages" && method == http.MethodPatch:
+		case len(segs) == 4 && segs[2] == "messages" && (method == http.MethodPut || method == http.MethodPatch):
+			// TalkJS's examples edit with PUT; PATCH is kept for clients built
+			// against the emulator before (assumed to behave the same).
 			return e.editMessage(segs[1], segs[3], body)
 		case len(segs) == 4 && segs[2] == "messages" && method == http.MethodDelete:
 			return e.deleteMessage(segs[1], segs[3])

@@ -177,7 +177,7 @@ func TestRefusals(t *testing.T) {
 		{"custom value a number", "POST", msgs, sys(map[string]any{"custom": map[string]any{"n": 1}}), nil, 400, "custom.n must be a string"},
 		{"custom value null", "POST", msgs, sys(map[string]any{"custom": map[string]any{"n": nil}}), nil, 400, "custom.n must be a string"},
 		{"custom not an object", "POST", msgs, sys(map[string]any{"custom": []string{"a"}}), nil, 400, "object of strings"},
-		{"unknown message field", "POST", msgs, sys(map[string]any{"txt": "typo"}), nil, 400, "unknown field"},
+		{"unknown message field (strict)", "POST", msgs, sys(map[string]any{"txt": "typo"}), nil, 400, "unknown field"},
 		{"text a number", "POST", msgs, sys(map[string]any{"text": 5}), nil, 400, "text must be a string"},
 		{"reference to an unknown message", "POST", msgs, sys(map[string]any{"referencedMessageId": "msg_nope"}), nil, 400, "referencedMessageId"},
 		{"limit zero", "GET", msgs + "?limit=0", nil, nil, 400, "limit"},
@@ -189,7 +189,7 @@ func TestRefusals(t *testing.T) {
 		{"user without name", "PUT", "/v1/" + testApp + "/users/dave", map[string]string{"email": "d@example.com"}, nil, 400, "name is required"},
 		{"user name not a string", "PUT", "/v1/" + testApp + "/users/alice", map[string]any{"name": 3}, nil, 400, "name"},
 		{"user custom not strings", "PUT", "/v1/" + testApp + "/users/alice", map[string]any{"custom": map[string]any{"vip": true}}, nil, 400, "custom.vip"},
-		{"user unknown field", "PUT", "/v1/" + testApp + "/users/alice", map[string]any{"nmae": "A"}, nil, 400, "unknown field"},
+		{"user unknown field (strict)", "PUT", "/v1/" + testApp + "/users/alice", map[string]any{"nmae": "A"}, nil, 400, "unknown field"},
 		{"batch users over 100", "PUT", "/v1/" + testApp + "/users", manyUsers, nil, 400, "at most 100"},
 		{"batch users not an object", "PUT", "/v1/" + testApp + "/users", []string{"a"}, nil, 400, "object"},
 		{"conversation participants not strings", "PUT", "/v1/" + testApp + "/conversations/order-1", map[string]any{"participants": "alice"}, nil, 400, "participants"},
@@ -211,6 +211,7 @@ func TestRefusals(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			f := newFixture(t)
+			f.emu.SetStrictFields(strings.HasSuffix(tc.name, "(strict)"))
 			before := f.emu.Messages("order-1")
 			status, body, hdr := f.rawCall(t, tc.method, tc.path, tc.body, tc.opts...)
 			if status != tc.want {
@@ -304,7 +305,7 @@ func TestAppTokens(t *testing.T) {
 		want  int
 	}{
 		{"valid", sign(testKey, hs256, map[string]any{"tokenType": "app", "iss": testApp, "exp": future}), 200},
-		{"valid without exp", sign(testKey, hs256, map[string]any{"tokenType": "app", "iss": testApp}), 200},
+		{"without exp", sign(testKey, hs256, map[string]any{"tokenType": "app", "iss": testApp}), 401},
 		{"expired", sign(testKey, hs256, map[string]any{"tokenType": "app", "iss": testApp, "exp": past}), 401},
 		{"other app", sign(testKey, hs256, map[string]any{"tokenType": "app", "iss": "tOther", "exp": future}), 401},
 		{"user token", sign(testKey, hs256, map[string]any{"tokenType": "user", "iss": testApp, "exp": future}), 401},

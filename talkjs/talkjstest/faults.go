@@ -56,12 +56,14 @@ func (e *Emulator) ClearFaults() {
 	e.faults = nil
 }
 
-// SetSeed reseeds the generator that decides probabilistic faults, so a run
-// with the same seed and the same request order faults the same requests.
+// SetSeed reseeds the generators that decide probabilistic faults and the
+// order batch operations run in, so a run with the same seed and the same
+// request order faults the same requests and runs batches alike.
 func (e *Emulator) SetSeed(seed int64) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	e.rng = rand.New(rand.NewPCG(uint64(seed), uint64(seed)^0x9e3779b97f4a7c15))
+	e.batchRng = rand.New(rand.NewPCG(uint64(seed)^0xbf58476d1ce4e5b9, uint64(seed)))
 }
 
 // pickFaultLocked returns the fault that applies to a request for the given

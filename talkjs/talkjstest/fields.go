@@ -3,6 +3,7 @@ package talkjstest
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"maps"
 	"net/url"
@@ -10,8 +11,30 @@ import (
 	"strconv"
 )
 
+// object decodes a JSON object into its raw fields. Fields not in allowed
+// are dropped and counted (Counters.IgnoredFields), as TalkJS is assumed to
+// ignore them (its own anonymisation example sends "id" in user and
+// conversation bodies); with SetStrictFields(true) they are refused, so a
+// test can catch a misspelt field.
+func (e *Emulator) object(raw []byte, what string, allowed ...string) (map[string]json.RawMessage, error) {
+	m, err := object(raw, what, allowed...)
+	if err == nil || !errors.Is(err, errUnknownField) || e.strictFields.Load() {
+		return m, err
+	}
+	m, _ = object(raw, what)
+	for k := range m {
+		if !slices.Contains(allowed, k) {
+			delete(m, k)
+			e.ignoredFields.Add(1)
+		}
+	}
+	return m, nil
+}
+
+var errUnknownField = errors.New("unknown field")
+
 // object decodes a JSON object into its raw fields and refuses fields not in
-// allowed, so a misspelt field is an error rather than silently dropped.
+// allowed (none given: any field).
 func object(raw []byte, what string, allowed ...string) (map[string]json.RawMessage, error) {
 	raw = bytes.TrimSpace(raw)
 	if len(raw) == 0 || raw[0] != '{' {
@@ -21,9 +44,12 @@ func object(raw []byte, what string, allowed ...string) (map[string]json.RawMess
 	if err := json.Unmarshal(raw, &m); err != nil {
 		return nil, fmt.Errorf("%s: %v", what, err)
 	}
+	if allowed == nil {
+		return m, nil
+	}
 	for _, k := range slices.Sorted(maps.Keys(m)) {
 		if !slices.Contains(allowed, k) {
-			return nil, fmt.Errorf("%s: unknown field %q", what, k)
+			return nil, fmt.Errorf("%s: %w %q", what, errUnknownField, k)
 		}
 	}
 	return m, nil
@@ -145,4 +171,24 @@ func msParam(q url.Values, name string) (int64, bool, error) {
 		return 0, false, fmt.Errorf("%s must be a Unix timestamp in milliseconds, got %q", name, q.Get(name))
 	}
 	return n, true, nil
+}
+
+// mergeCustom applies a custom object to old: keys given are set, keys given
+// as null are removed, others are kept. TalkJS documents custom as acting "as
+// a patch" with null removing a property for its SDKs; that the REST API
+// merges the same way is assumed.
+func mergeCustom(old map[string]string, raw json.RawMessage, name string) (map[string]string, error) {
+	set, dels, err := customField(raw, name, true)
+	if err != nil {
+		return nil, err
+	}
+	out := maps.Clone(old)
+	if out == nil {
+		out = map[string]string{}
+	}
+	maps.Copy(out, set)
+	for _, k := range dels {
+		delete(out, k)
+	}
+	return out, nil
 }

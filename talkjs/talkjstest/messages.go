@@ -24,8 +24,12 @@ type Message struct {
 	Custom              map[string]string
 	ReferencedMessageID string
 	IdempotencyKey      string
-	CreatedAt           int64 // Unix milliseconds
-	EditedAt            int64 // Unix milliseconds; 0 if never edited
+	// AttachmentToken is the token of a file uploaded to TalkJS, as sent
+	// (field name assumed from TalkJS's "Sending Files" guide; the emulator
+	// accepts any token and answers an attachment with a made-up URL).
+	AttachmentToken string
+	CreatedAt       int64 // Unix milliseconds
+	EditedAt        int64 // Unix milliseconds; 0 if never edited
 }
 
 type msgRec struct {
@@ -33,7 +37,7 @@ type msgRec struct {
 	seq uint64
 }
 
-var messageFields = []string{"text", "sender", "type", "referencedMessageId", "custom", "idempotencyKey"}
+var messageFields = []string{"text", "sender", "type", "referencedMessageId", "custom", "idempotencyKey", "attachmentToken"}
 
 // messageJSON is a message as TalkJS answers it.
 type messageJSON struct {
@@ -62,6 +66,9 @@ func (m *msgRec) wire() messageJSON {
 		at := m.EditedAt
 		out.EditedAt = &at
 	}
+	if m.AttachmentToken != "" {
+		out.Attachment = map[string]any{"url": "https://emulator.talkjs.invalid/attachments/" + url.PathEscape(m.AttachmentToken), "size": 0}
+	}
 	return out
 }
 
@@ -72,7 +79,7 @@ type sentID struct {
 
 // parseMessage checks one message of a send against the conversation.
 func (e *Emulator) parseMessageLocked(c *convRec, i int, raw json.RawMessage) (Message, error) {
-	m, err := object(raw, fmt.Sprintf("message %d", i), messageFields...)
+	m, err := e.object(raw, fmt.Sprintf("message %d", i), messageFields...)
 	if err != nil {
 		return Message{}, err
 	}
@@ -88,7 +95,7 @@ func (e *Emulator) parseMessageLocked(c *convRec, i int, raw json.RawMessage) (M
 	for _, f := range []struct {
 		name string
 		dst  *string
-	}{{"text", &msg.Text}, {"sender", &msg.SenderID}, {"type", &msg.Type}, {"referencedMessageId", &msg.ReferencedMessageID}, {"idempotencyKey", &msg.IdempotencyKey}} {
+	}{{"text", &msg.Text}, {"sender", &msg.SenderID}, {"type", &msg.Type}, {"referencedMessageId", &msg.ReferencedMessageID}, {"idempotencyKey", &msg.IdempotencyKey}, {"attachmentToken", &msg.AttachmentToken}} {
 		if *f.dst, err = str(f.name); err != nil {
 			return Message{}, err
 		}
@@ -110,7 +117,9 @@ func (e *Emulator) parseMessageLocked(c *convRec, i int, raw json.RawMessage) (M
 			return Message{}, fmt.Errorf("message %d: sender %q is not a participant of conversation %q", i, msg.SenderID, c.ID)
 		}
 	case "SystemMessage":
-		if _, given := m["sender"]; given {
+		// "sender": null is no sender: TalkJS's rule is that type must be
+		// UserMessage "when sender is provided", and null provides none.
+		if v, given := m["sender"]; given && !isNull(v) {
 			return Message{}, fmt.Errorf("message %d: type must be UserMessage when sender is given", i)
 		}
 	case "":
@@ -118,8 +127,8 @@ func (e *Emulator) parseMessageLocked(c *convRec, i int, raw json.RawMessage) (M
 	default:
 		return Message{}, fmt.Errorf("message %d: type must be UserMessage or SystemMessage, got %q", i, msg.Type)
 	}
-	if strings.TrimSpace(msg.Text) == "" {
-		return Message{}, fmt.Errorf("message %d: text is required", i)
+	if strings.TrimSpace(msg.Text) == "" && msg.AttachmentToken == "" {
+		return Message{}, fmt.Errorf("message %d: text is required (or an attachmentToken)", i)
 	}
 	if msg.ReferencedMessageID != "" {
 		if ref, ok := e.msgs[msg.ReferencedMessageID]; !ok || ref.ConversationID != c.ID {
@@ -175,6 +184,7 @@ func (e *Emulator) sendMessages(convID string, body []byte) (int, any) {
 			c.idem[m.IdempotencyKey] = rec
 		}
 		e.counters.MessagesStored++
+		c.activitySeq, c.activityMs = seq, ms
 		out[i] = sentID{ID: m.ID}
 	}
 	if e.legacySends {
@@ -207,10 +217,11 @@ func (e *Emulator) getMessage(convID, msgID string) (int, any) {
 	return http.StatusOK, m.wire()
 }
 
-// editMessage (PATCH) sets text and merges custom; a null custom value removes
-// that key.
+// editMessage (PUT, as TalkJS's examples edit; PATCH is accepted too) sets
+// text and merges custom; a null custom value removes that key, a null custom
+// removes them all.
 func (e *Emulator) editMessage(convID, msgID string, body []byte) (int, any) {
-	f, err := object(body, "message edit", "text", "custom")
+	f, err := e.object(body, "message edit", "text", "custom")
 	if err != nil {
 		return badRequest("%v", err)
 	}
@@ -225,8 +236,13 @@ func (e *Emulator) editMessage(convID, msgID string, body []byte) (int, any) {
 		}
 		textGiven = true
 	}
-	if v, ok := f["custom"]; ok && !isNull(v) {
-		if set, dels, err = customField(v, "custom", true); err != nil {
+	clearCustom := false
+	if v, ok := f["custom"]; ok {
+		if isNull(v) {
+			// TalkJS's anonymisation example edits with "custom": null to
+			// drop all custom data; assumed to clear it.
+			clearCustom = true
+		} else if set, dels, err = customField(v, "custom", true); err != nil {
 			return badRequest("%v", err)
 		}
 	}
@@ -238,6 +254,9 @@ func (e *Emulator) editMessage(convID, msgID string, body []byte) (int, any) {
 	}
 	if textGiven {
 		m.Text = text
+	}
+	if clearCustom {
+		m.Custom = nil
 	}
 	if set != nil || dels != nil {
 		custom := maps.Clone(m.Custom)

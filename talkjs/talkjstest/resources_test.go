@@ -145,13 +145,16 @@ func TestUserConversationFilters(t *testing.T) {
 		query url.Values
 		want  []string
 	}{
-		{"all of alice's", nil, []string{"quiet", "order-2", "order-1"}},
+		// Latest activity first: a message moves a conversation up.
+		{"all of alice's", nil, []string{"order-2", "order-1", "quiet"}},
+		{"by creation", url.Values{"orderBy": {"createdAt"}}, []string{"quiet", "order-2", "order-1"}},
+		{"by activity, oldest first", url.Values{"orderDirection": {"asc"}}, []string{"quiet", "order-1", "order-2"}},
 		{"unreads only", url.Values{"unreadsOnly": {"true"}}, []string{"order-1"}},
-		{"unreadsOnly false", url.Values{"unreadsOnly": {"false"}}, []string{"quiet", "order-2", "order-1"}},
+		{"unreadsOnly false", url.Values{"unreadsOnly": {"false"}}, []string{"order-2", "order-1", "quiet"}},
 		{"last message after", url.Values{"lastMessageAfter": {t1}}, []string{"order-2"}},
 		{"last message before", url.Values{"lastMessageBefore": {t1}}, []string{"order-1"}},
-		{"limit", url.Values{"limit": {"1"}}, []string{"quiet"}},
-		{"cursor", url.Values{"startingAfter": {"order-2"}}, []string{"order-1"}},
+		{"limit", url.Values{"limit": {"1"}}, []string{"order-2"}},
+		{"cursor", url.Values{"startingAfter": {"order-2"}}, []string{"order-1", "quiet"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -60,8 +60,8 @@ func (u *User) wire() userJSON {
 
 // applyUser returns u with the given fields applied. A PUT updates only the
 // fields it names (PATCH-like, as the docs say); null clears a field.
-func applyUser(u User, raw []byte, creating bool) (User, error) {
-	m, err := object(raw, "user", userFields...)
+func (e *Emulator) applyUser(u User, raw []byte, creating bool) (User, error) {
+	m, err := e.object(raw, "user", userFields...)
 	if err != nil {
 		return u, err
 	}
@@ -96,7 +96,7 @@ func applyUser(u User, raw []byte, creating bool) (User, error) {
 				u.Custom = nil
 				continue
 			}
-			u.Custom, _, err = customField(v, k, false)
+			u.Custom, err = mergeCustom(u.Custom, v, k)
 		case "pushTokens":
 			// Accepted and not stored: the emulator sends no push notifications.
 			if !isNull(v) {
@@ -140,7 +140,7 @@ func (e *Emulator) putUserLocked(id string, body []byte) (int, any) {
 	if exists {
 		base = old.User
 	}
-	u, err := applyUser(base, body, !exists)
+	u, err := e.applyUser(base, body, !exists)
 	if err != nil {
 		return badRequest("user %q: %v", id, err)
 	}
@@ -177,7 +177,7 @@ func (e *Emulator) putUsers(body []byte) (int, any) {
 		if exists {
 			base = old.User
 		}
-		u, err := applyUser(base, raw, !exists)
+		u, err := e.applyUser(base, raw, !exists)
 		if err != nil {
 			reasons[id] = err.Error()
 			continue
@@ -235,6 +235,17 @@ func (e *Emulator) Users() []User {
 		out[i] = u.clone()
 	}
 	return out
+}
+
+// User returns one stored user.
+func (e *Emulator) User(id string) (User, bool) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	u, ok := e.users[id]
+	if !ok {
+		return User{}, false
+	}
+	return u.clone(), true
 }
 
 // clone copies u's lists and map, so a copy handed out or taken in shares

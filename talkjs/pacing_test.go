@@ -1,0 +1,125 @@
+package talkjs
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"sync"
+	"testing"
+	"time"
+
+	"golang.org/x/time/rate"
+)
+
+// TestPacingHoldsAfter429 answers the first request 429 with Retry-After: 1
+// and checks when the next call of the same client reaches the server.
+func TestPacingHoldsAfter429(t *testing.T) {
+	tests := []struct {
+		name     string
+		opts     []Option
+		deadline time.Duration // of the second call
+		wantHeld bool          // it reached the server only after the Retry-After
+	}{
+		{name: "pacing on: a call that can wait, waits", deadline: 5 * time.Second, wantHeld: true},
+		{name: "pacing on: a call that cannot wait is sent, not failed unsent", deadline: 300 * time.Millisecond},
+		{name: "pacing off: sent at once", opts: []Option{WithPacing(false)}, deadline: 5 * time.Second},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var mu sync.Mutex
+			var arrivals []time.Time
+			srv, rec := newServer(t, func(w http.ResponseWriter, _ *http.Request, n int) {
+				mu.Lock()
+				arrivals = append(arrivals, time.Now())
+				mu.Unlock()
+				if n == 0 {
+					w.Header().Set("Retry-After", "1")
+					answer(w, 429, "{}")
+					return
+				}
+				answer(w, 200, "{}")
+			})
+			c := newTestClient(t, srv, tt.opts...)
+			// The first call cannot wait out the Retry-After: it returns the 429.
+			first, cancel := context.WithTimeout(t.Context(), 300*time.Millisecond)
+			defer cancel()
+			if err := c.UpsertUser(first, "u1", UserUpdate{}); !errors.Is(err, ErrRateLimited) {
+				t.Fatalf("first call: %v, want a 429 (ErrRateLimited)", err)
+			}
+			second, cancel2 := context.WithTimeout(t.Context(), tt.deadline)
+			defer cancel2()
+			if err := c.UpsertUser(second, "u2", UserUpdate{}); err != nil {
+				t.Fatalf("second call: %v", err)
+			}
+			if n := rec.count(); n != 2 {
+				t.Fatalf("%d requests, want 2", n)
+			}
+			gap := arrivals[1].Sub(arrivals[0])
+			// Retry-After is 1 s; allow for the clock granularity of timers.
+			if held := gap >= 900*time.Millisecond; held != tt.wantHeld {
+				t.Errorf("second request came %v after the 429; held: %v, want %v", gap, held, tt.wantHeld)
+			}
+		})
+	}
+}
+
+func TestPacingJudgesEachSecond(t *testing.T) {
+	start := time.Now()
+	at := func(d time.Duration) time.Time { return start.Add(d) }
+	// second runs one window of n attempts, k of them answered 429, then
+	// rolls into the next window.
+	second := func(p *pacer, from time.Duration, n, k int) {
+		for i := range n {
+			p.count(at(from + time.Duration(i)*time.Millisecond))
+		}
+		p.mu.Lock()
+		p.win429 += k
+		p.limited += k
+		if k > 0 {
+			p.last429 = at(from)
+		}
+		p.rollLocked(at(from + paceWindow))
+		p.mu.Unlock()
+	}
+	tests := []struct {
+		name      string
+		n, k      int
+		wantLimit rate.Limit // 0: not pacing
+	}{
+		{name: "no 429s", n: 100},
+		{name: "a single 429 is not the limit", n: 100, k: 1},
+		{name: "5% of 429s, as a fault mix", n: 100, k: 5},
+		{name: "a third refused: paced at 0.9 of the accepted rate", n: 90, k: 30, wantLimit: 0.9 * 60},
+		{name: "all refused: the floor", n: 10, k: 10, wantLimit: minPace},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var p pacer
+			second(&p, 0, tt.n, tt.k)
+			var got rate.Limit
+			if p.lim != nil {
+				got = p.lim.Limit()
+			}
+			if diff := got - tt.wantLimit; diff < -0.5 || diff > 0.5 {
+				t.Errorf("limit %v, want %v", got, tt.wantLimit)
+			}
+			if p.active.Load() != (tt.wantLimit != 0) {
+				t.Errorf("active %v with limit %v", p.active.Load(), got)
+			}
+		})
+	}
+
+	t.Run("raise, then end after a quiet spell", func(t *testing.T) {
+		var p pacer
+		second(&p, 0, 90, 30)
+		cut := p.lim.Limit()
+		second(&p, paceWindow, 50, 0)
+		if got, want := p.lim.Limit(), cut*raiseBy+raiseStep; got != want {
+			t.Errorf("after a clean second the limit is %v, want %v", got, want)
+		}
+		second(&p, quietFor+2*paceWindow, 10, 0)
+		if p.lim != nil || p.active.Load() {
+			t.Error("pacing did not end after a quiet spell")
+		}
+	})
+}
