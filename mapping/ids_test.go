@@ -5,42 +5,9 @@ import (
 	"net/http"
 	"strings"
 	"testing"
-)
 
-func TestValidateID(t *testing.T) {
-	tests := []struct {
-		name string
-		id   string
-		ok   bool
-	}{
-		{"plain", "github-codertocat-hello-world", true},
-		{"unicode", "ticket-日本", true},
-		{"dots inside", "a.b..c", true},
-		{"255 bytes", strings.Repeat("a", 255), true},
-		{"empty", "", false},
-		{"dot", ".", false},
-		{"dot dot", "..", false},
-		{"slash", "a/b", false},
-		{"NUL", "a\x00b", false},
-		{"newline", "a\nb", false},
-		{"256 bytes", strings.Repeat("a", 256), false},
-		{"not UTF-8", "a\xffb", false},
-		{"bidi override", "a\u202Eb", false},
-		{"zero-width space", "ad\u200Bmin", false},
-		{"zero-width joiner", "ad\u200Dmin", false},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			err := ValidateID(tt.id)
-			if tt.ok != (err == nil) {
-				t.Fatalf("ValidateID(%q) = %v, want ok=%v", tt.id, err, tt.ok)
-			}
-			if err != nil && !errors.Is(err, ErrInvalidID) {
-				t.Errorf("error %v does not match ErrInvalidID", err)
-			}
-		})
-	}
-}
+	"github.com/talkjs-bridge/talkjs-bridge/talkjs"
+)
 
 // TestRenderedIDsRefused is issue 14.7 on the webhook side: ids "." and
 // ".." rendered from a payload were accepted and became path segments
@@ -97,7 +64,7 @@ func TestSlugIDInjective(t *testing.T) {
 			t.Errorf("slugid(%q) = slugid(%q) = %q", p[0], p[1], fnSlugID(p[0]))
 		}
 		for _, v := range p {
-			if err := ValidateID("github-" + fnSlugID(v)); err != nil {
+			if err := talkjs.ValidateID(talkjs.KindConversation, "github-"+fnSlugID(v)); err != nil {
 				t.Errorf("slugid(%q) = %q is not a valid id: %v", v, fnSlugID(v), err)
 			}
 		}

@@ -146,7 +146,7 @@ func (p *parser) parseReminder(name string, n *yaml.Node) *Reminder {
 		case "conversations":
 			r.ConversationIDs = p.strList(e.val, field, f)
 			for i, id := range r.ConversationIDs {
-				if err := ValidateID(id); err != nil {
+				if err := talkjs.ValidateID(talkjs.KindConversation, id); err != nil {
 					p.add(field, fmt.Sprintf("%s[%d]", f, i), deref(e.val), "want a conversation id: %v", err)
 				}
 			}

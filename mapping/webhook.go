@@ -399,7 +399,7 @@ func (c *Routes) render(r *route, a *action, data map[string]any, delivery strin
 		return invalid("route %s: %s: %s: %v", r.name, a.label(), field, err)
 	}
 	s := Send{Route: r.name, Action: a.index}
-	id, err := renderID(a.convID, data)
+	id, err := renderID(talkjs.KindConversation, a.convID, data)
 	if err != nil {
 		return s, "", errf("conversation.id", err)
 	}
@@ -446,7 +446,7 @@ func (c *Routes) render(r *route, a *action, data map[string]any, delivery strin
 		s.Conversation = cu
 	}
 	for _, u := range a.users {
-		uid, err := renderID(u.id, data)
+		uid, err := renderID(talkjs.KindUser, u.id, data)
 		if err != nil {
 			return s, "", errf("users", err)
 		}
@@ -513,7 +513,7 @@ func (c *Routes) render(r *route, a *action, data map[string]any, delivery strin
 		}
 		nm := talkjs.NewMessage{Type: m.typ, Text: capRunes(text, c.limits.MaxTextLength)}
 		if m.sender != nil {
-			if nm.Sender, err = renderID(m.sender, data); err != nil {
+			if nm.Sender, err = renderID(talkjs.KindUser, m.sender, data); err != nil {
 				return s, "", errf(msgField(a, i, "sender"), err)
 			}
 		}
@@ -545,8 +545,8 @@ func msgField(a *action, i int, f string) string {
 }
 
 // renderID renders a conversation or user id, trimmed, and checks it with
-// ValidateID.
-func renderID(t *tmpl, data map[string]any) (string, error) {
+// talkjs.ValidateID, the one id rule.
+func renderID(kind talkjs.IDKind, t *tmpl, data map[string]any) (string, error) {
 	v, err := t.render(data)
 	if err != nil {
 		return "", err
@@ -555,7 +555,7 @@ func renderID(t *tmpl, data map[string]any) (string, error) {
 	if v == "" {
 		return "", errors.New("rendered empty")
 	}
-	if err := ValidateID(v); err != nil {
+	if err := talkjs.ValidateID(kind, v); err != nil {
 		return "", fmt.Errorf("rendered %w", err)
 	}
 	return v, nil

@@ -50,15 +50,27 @@ func ValidateID(kind IDKind, id string) error {
 	if reason == "" {
 		return nil
 	}
-	return fmt.Errorf("%w: %w: %s id %s", ErrInvalidRequest, ErrInvalidID, kind, reason)
+	return &idError{kind: kind, reason: reason}
 }
+
+// idError reads "invalid id: conversation id holds '/' at byte 1" and
+// matches both ErrInvalidID and ErrInvalidRequest, without spelling out
+// both sentinels in every message that wraps it.
+type idError struct {
+	kind   IDKind
+	reason string
+}
+
+func (e *idError) Error() string { return "invalid id: " + string(e.kind) + " id " + e.reason }
+
+func (e *idError) Is(target error) bool { return target == ErrInvalidID || target == ErrInvalidRequest }
 
 func idProblem(id string) string {
 	switch {
 	case id == "":
 		return "is empty"
 	case len(id) > MaxIDBytes:
-		return fmt.Sprintf("is %d bytes, over %d", len(id), MaxIDBytes)
+		return fmt.Sprintf("is %d bytes, at most %d allowed", len(id), MaxIDBytes)
 	case id == "." || id == "..":
 		return fmt.Sprintf("is %q, a relative path segment", id)
 	case !utf8.ValidString(id):
@@ -82,10 +94,13 @@ func idProblem(id string) string {
 func invisible(r rune) bool {
 	switch {
 	case r >= 0x200B && r <= 0x200F, // zero-width space, non-joiner, joiner, LRM, RLM
-		r >= 0x202A && r <= 0x202E, // bidi embeddings and overrides
-		r >= 0x2060 && r <= 0x2064, // word joiner, invisible operators
-		r >= 0x2066 && r <= 0x2069, // bidi isolates
-		r == 0xFEFF:                // byte-order mark, zero-width no-break space
+		r >= 0x202A && r <= 0x202E,            // bidi embeddings and overrides
+		r >= 0x2060 && r <= 0x2064,            // word joiner, invisible operators
+		r >= 0x2066 && r <= 0x2069,            // bidi isolates
+		r == 0xFEFF,                           // byte-order mark, zero-width no-break space
+		r == 0x061C,                           // Arabic letter mark, a bidi control
+		r == 0x180E, r == 0x00AD, r == 0x034F, // Mongolian vowel separator, soft hyphen, combining grapheme joiner
+		r == 0x115F, r == 0x1160, r == 0x3164, r == 0xFFA0: // Hangul fillers, which print as blanks
 		return true
 	}
 	return false

@@ -305,28 +305,28 @@ func About(ctx context.Context, route, conversation string) context.Context {
 	return ctx
 }
 
-// checkIDs applies mapping.ValidateID, the one id rule, to every id of send
+// checkIDs applies talkjs.ValidateID, the one id rule, to every id of send
 // that ends up in a URL or a body: the conversation, its participants, the
 // users and the message senders.
 func checkIDs(send mapping.Send) error {
-	if err := mapping.ValidateID(send.ConversationID); err != nil {
+	if err := talkjs.ValidateID(talkjs.KindConversation, send.ConversationID); err != nil {
 		return fmt.Errorf("conversation id: %w", err)
 	}
 	if send.Conversation != nil {
 		for _, p := range send.Conversation.Participants {
-			if err := mapping.ValidateID(p); err != nil {
+			if err := talkjs.ValidateID(talkjs.KindUser, p); err != nil {
 				return fmt.Errorf("participant: %w", err)
 			}
 		}
 	}
 	for id := range send.Users {
-		if err := mapping.ValidateID(id); err != nil {
+		if err := talkjs.ValidateID(talkjs.KindUser, id); err != nil {
 			return fmt.Errorf("user id: %w", err)
 		}
 	}
 	for _, m := range send.Messages {
 		if m.Sender != "" {
-			if err := mapping.ValidateID(m.Sender); err != nil {
+			if err := talkjs.ValidateID(talkjs.KindUser, m.Sender); err != nil {
 				return fmt.Errorf("message sender: %w", err)
 			}
 		}

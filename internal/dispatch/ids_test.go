@@ -10,7 +10,7 @@ import (
 )
 
 // TestDeliverRefusesBadIDs: whatever path built the send, an id that breaks
-// the one rule (mapping.ValidateID) is refused before any request, as a
+// the one rule (talkjs.ValidateID) is refused before any request, as a
 // Reject, so "." or ".." never become a URL path segment (issue 14.7).
 func TestDeliverRefusesBadIDs(t *testing.T) {
 	msgs := []talkjs.NewMessage{{Type: talkjs.SystemMessage, Text: "x", IdempotencyKey: "k"}}
@@ -29,7 +29,7 @@ func TestDeliverRefusesBadIDs(t *testing.T) {
 			c, emu := newClient(t)
 			before := emu.Counts().Requests
 			_, err := dispatch.NewSender(c).Deliver(t.Context(), tt.send)
-			if !errors.Is(err, dispatch.ErrInvalidRecord) || !errors.Is(err, mapping.ErrInvalidID) || dispatch.Classify(err) != dispatch.Reject {
+			if !errors.Is(err, dispatch.ErrInvalidRecord) || !errors.Is(err, talkjs.ErrInvalidID) || dispatch.Classify(err) != dispatch.Reject {
 				t.Errorf("err = %v, want an invalid record, rejected", err)
 			}
 			if n := emu.Counts().Requests - before; n != 0 {

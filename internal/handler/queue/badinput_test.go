@@ -162,7 +162,7 @@ var bqBadRecords = []struct {
 	{"conversationId of 256 bytes", `{"conversationId":"` + strings.Repeat("a", 256) + `","message":{"type":"SystemMessage","text":"x"}}`, "at most 255"},
 	{"participant ..", `{"conversationId":"a","conversation":{"participants":[".."]},"message":{"type":"SystemMessage","text":"x"}}`, "participants[0]"},
 	{"user id a/b", `{"conversationId":"a","users":{"a/b":{"name":"x"}},"message":{"type":"SystemMessage","text":"x"}}`, "users: invalid id"},
-	{"sender .", `{"conversationId":"a","message":{"type":"UserMessage","sender":".","text":"x"}}`, "messages[0].sender"},
+	{"sender .", `{"conversationId":"a","message":{"type":"UserMessage","sender":".","text":"x"}}`, "messages[0]: sender id"},
 	{"route empty", `{"route":"","payload":{}}`, "route is empty"},
 	{"route without payload", `{"route":"github"}`, "payload is missing"},
 	{"route unknown", `{"route":"nope","payload":{}}`, "route not found"},

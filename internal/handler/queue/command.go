@@ -14,7 +14,6 @@ import (
 
 	"github.com/talkjs-bridge/talkjs-bridge/internal/dispatch"
 	"github.com/talkjs-bridge/talkjs-bridge/internal/strictjson"
-	"github.com/talkjs-bridge/talkjs-bridge/mapping"
 	"github.com/talkjs-bridge/talkjs-bridge/talkjs"
 )
 
@@ -171,19 +170,19 @@ func (c *Command) validate() error {
 	if c.ConversationID == "" {
 		return bad("conversationId is missing")
 	}
-	// The ids rule of every path (mapping.ValidateID), before any request.
-	if err := mapping.ValidateID(c.ConversationID); err != nil {
+	// The ids rule of every path (talkjs.ValidateID), before any request.
+	if err := talkjs.ValidateID(talkjs.KindConversation, c.ConversationID); err != nil {
 		return bad("conversationId: %v", err)
 	}
 	if c.Conversation != nil {
 		for i, p := range c.Conversation.Participants {
-			if err := mapping.ValidateID(p); err != nil {
+			if err := talkjs.ValidateID(talkjs.KindUser, p); err != nil {
 				return bad("conversation.participants[%d]: %v", i, err)
 			}
 		}
 	}
 	for _, id := range slices.Sorted(maps.Keys(c.Users)) {
-		if err := mapping.ValidateID(id); err != nil {
+		if err := talkjs.ValidateID(talkjs.KindUser, id); err != nil {
 			return bad("users: %v", err)
 		}
 	}
@@ -197,14 +196,10 @@ func (c *Command) validate() error {
 	if len(c.Messages) == 0 {
 		return bad("no messages: give message or messages")
 	}
+	// Validate applies the id rule to the sender too.
 	for i, m := range c.Messages {
 		if err := m.Validate(); err != nil {
 			return bad("messages[%d]: %v", i, err)
-		}
-		if m.Sender != "" {
-			if err := mapping.ValidateID(m.Sender); err != nil {
-				return bad("messages[%d].sender: %v", i, err)
-			}
 		}
 	}
 	return nil

@@ -177,15 +177,11 @@ func (h *Handler) plan(ctx context.Context, in Input) ([]job, error) {
 		if err := (talkjs.NewMessage{Type: in.Type, Sender: in.Sender, Text: in.Text, Custom: in.Custom}).Validate(); err != nil {
 			return nil, fmt.Errorf("%w: %v", ErrInvalidInput, err)
 		}
-		// The ids rule of every path (mapping.ValidateID), before any request.
+		// The ids rule of every path (talkjs.ValidateID), before any
+		// request; Validate above checked the sender.
 		for i, id := range in.ConversationIDs {
-			if err := mapping.ValidateID(id); err != nil {
+			if err := talkjs.ValidateID(talkjs.KindConversation, id); err != nil {
 				return nil, fmt.Errorf("%w: conversationIds[%d]: %v", ErrInvalidInput, i, err)
-			}
-		}
-		if in.Sender != "" {
-			if err := mapping.ValidateID(in.Sender); err != nil {
-				return nil, fmt.Errorf("%w: sender: %v", ErrInvalidInput, err)
 			}
 		}
 		sched := in.Schedule
