@@ -57,7 +57,9 @@ func fixtureCases(t *testing.T, dir string) []fixtureCase {
 				fc.route = "alertmanager"
 			case parts[1] == "shopify":
 				fc.route = "shopify"
-			case parts[1] == "slack", parts[1] == "standard-webhooks":
+			case parts[1] == "slack":
+				fc.route = "slack"
+			case parts[1] == "standard-webhooks":
 				fc.route = "generic"
 				fc.headers.Set("Webhook-Id", "msg_"+strings.TrimSuffix(parts[2], ".json"))
 			default:

@@ -15,6 +15,8 @@ import (
 	"strconv"
 	"testing"
 	"time"
+
+	"github.com/talkjs-bridge/talkjs-bridge/mapping/verify"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/golden")
@@ -29,6 +31,7 @@ var testSecrets = map[string]string{
 	"alertmanager": "am-test-token",
 	"shopify":      "shopify-test-secret",
 	"generic":      "whsec_" + base64.StdEncoding.EncodeToString([]byte("generic-test-key-0123456789abcdef")),
+	"slack":        "slack-test-signing",
 }
 
 func lookup(secrets map[string]string) SecretLookup {
@@ -80,6 +83,19 @@ func sign(t *testing.T, preset, secret string, h http.Header, body []byte, now t
 	}
 }
 
+// signWith signs body for a verify block with verify.Sign, for the presets
+// and hmac configurations sign does not spell out.
+func signWith(t *testing.T, vc verify.Config, secret string, h http.Header, body []byte, now time.Time) {
+	t.Helper()
+	sh, err := verify.Sign(vc, []byte(secret), h.Get("Webhook-Id"), now, body)
+	if err != nil {
+		t.Fatalf("verify.Sign: %v", err)
+	}
+	for k, vs := range sh {
+		h[k] = vs
+	}
+}
+
 // signFor signs body for route r of c with the test secret.
 func signFor(t *testing.T, c *Routes, routeName string, h http.Header, body []byte) {
 	t.Helper()
@@ -91,7 +107,12 @@ func signFor(t *testing.T, c *Routes, routeName string, h http.Header, body []by
 	if len(vc.Secrets) > 0 {
 		secret = testSecrets[vc.Secrets[0]]
 	}
-	sign(t, vc.Preset, secret, h, body, testNow)
+	switch vc.Preset {
+	case "github", "stripe", "standard-webhooks", "bearer", "shopify", "none":
+		sign(t, vc.Preset, secret, h, body, testNow)
+	default:
+		signWith(t, vc, secret, h, body, testNow)
+	}
 }
 
 // fixturesDir is the repository's testdata folder, found relative to this

@@ -32,7 +32,7 @@ func runTrusted(t *testing.T, c *Routes, route string, body string, h http.Heade
 
 func TestDefaultLoads(t *testing.T) {
 	c := mustDefault(t)
-	want := []string{"alertmanager", "generic", "github", "shopify", "stripe"}
+	want := []string{"alertmanager", "generic", "github", "shopify", "slack", "stripe"}
 	if got := c.Routes(); strings.Join(got, ",") != strings.Join(want, ",") {
 		t.Errorf("Routes() = %v, want %v", got, want)
 	}

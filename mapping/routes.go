@@ -50,6 +50,10 @@ type route struct {
 	eventField  string
 	deliveryID  *tmpl
 	actions     []*action
+	// handshake is the route's handshake kind (see handshake.go), "" for none.
+	handshake string
+	// notify, when set, makes the route's messages reach people (notify.go).
+	notify *notifyTmpl
 }
 
 type action struct {
@@ -85,11 +89,12 @@ type userTmpl struct {
 }
 
 type msgTmpl struct {
-	typ    talkjs.MessageType
-	sender *tmpl
-	text   *tmpl
-	custom []kv
-	refID  *tmpl
+	typ     talkjs.MessageType
+	typeSet bool // type was written out, so a route's notify leaves it be
+	sender  *tmpl
+	text    *tmpl
+	custom  []kv
+	refID   *tmpl
 }
 
 // Problem is one thing wrong with a routes file.

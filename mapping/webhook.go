@@ -47,8 +47,11 @@ var (
 type Request struct {
 	Route   string
 	Headers http.Header
-	Body    []byte    // the raw body, exactly as received
-	Now     time.Time // the clock for signature timestamps and templates; zero means time.Now
+	Body    []byte // the raw body, exactly as received
+	// Query is the request's query string, decoded; only handshakes read
+	// it (Microsoft Graph's validationToken).
+	Query url.Values
+	Now   time.Time // the clock for signature timestamps and templates; zero means time.Now
 }
 
 // SecretLookup resolves a secret name from a route's verify.secrets to its
@@ -68,6 +71,9 @@ type Result struct {
 	// a delivery header, or "sha256-" and the body's hash), the one its
 	// idempotency keys derive from; for log lines, not part of the result.
 	Delivery string `json:"-"`
+	// Handshake, when set, is the whole answer: the request was the
+	// sender checking the endpoint, and nothing is sent.
+	Handshake *Handshake `json:"handshake,omitempty"`
 }
 
 // Send is what one action asks of TalkJS, in this order: upsert the users,
@@ -79,7 +85,10 @@ type Send struct {
 	ConversationID string                       `json:"conversationId"`
 	Conversation   *talkjs.ConversationUpdate   `json:"conversation,omitempty"`
 	Users          map[string]talkjs.UserUpdate `json:"users,omitempty"`
-	Messages       []talkjs.NewMessage          `json:"messages"`
+	// Recipients join the conversation with these settings after it is
+	// upserted (the route's notify block); they are existing users.
+	Recipients map[string]talkjs.Participation `json:"recipients,omitempty"`
+	Messages   []talkjs.NewMessage             `json:"messages"`
 }
 
 // Webhook verifies req against its route's verify block using the raw body
@@ -91,8 +100,16 @@ func (c *Routes) Webhook(ctx context.Context, req Request, secrets SecretLookup)
 	if !ok {
 		return Result{Route: req.Route}, fmt.Errorf("mapping: %w: %q", ErrRouteNotFound, req.Route)
 	}
+	if r.handshake == HandshakeGraph && r.isHandshake(req) {
+		h, err := r.answerHandshake(ctx, req, secrets)
+		return Result{Route: r.name, Handshake: h}, err
+	}
 	if err := r.check(ctx, req, secrets); err != nil {
 		return Result{Route: r.name}, err
+	}
+	if r.handshake != "" && r.isHandshake(req) {
+		h, err := r.answerHandshake(ctx, req, secrets)
+		return Result{Route: r.name, Handshake: h}, err
 	}
 	return c.mapRequest(r, req)
 }
@@ -478,6 +495,12 @@ func (c *Routes) render(r *route, a *action, data map[string]any, delivery strin
 		}
 		s.Users[uid] = uu
 	}
+	bot := ""
+	if r.notify != nil {
+		if bot, err = r.notify.apply(&s, data); err != nil {
+			return s, "", invalid("route %s: %s: %v", r.name, a.label(), err)
+		}
+	}
 	base := ""
 	if a.key != nil {
 		k, err := a.key.render(data)
@@ -507,6 +530,10 @@ func (c *Routes) render(r *route, a *action, data map[string]any, delivery strin
 			if nm.Sender, err = renderID(m.sender, data); err != nil {
 				return s, "", errf(msgField(a, i, "sender"), err)
 			}
+		} else if bot != "" && !m.typeSet {
+			// The route notifies people: TalkJS notifies them only of
+			// UserMessages, so the bot says it.
+			nm.Type, nm.Sender = talkjs.UserMessage, bot
 		}
 		if m.refID != nil {
 			if nm.ReferencedMessageID, err = m.refID.render(data); err != nil {
@@ -543,18 +570,23 @@ func renderID(t *tmpl, data map[string]any) (string, error) {
 		return "", err
 	}
 	v = strings.TrimSpace(v)
+	return v, checkID(v)
+}
+
+// checkID refuses an id TalkJS cannot take in a URL path.
+func checkID(v string) error {
 	switch {
 	case v == "":
-		return "", errors.New("rendered empty")
+		return errors.New("rendered empty")
 	case len(v) > 255:
-		return "", fmt.Errorf("rendered %d bytes, ids are at most 255", len(v))
+		return fmt.Errorf("rendered %d bytes, ids are at most 255", len(v))
 	}
 	for _, r := range v {
 		if dropRune(r) || r == '\n' || r == '\t' || r == '/' {
-			return "", fmt.Errorf("rendered %q, which holds a control character or '/'", truncForErr(v))
+			return fmt.Errorf("rendered %q, which holds a control character or '/'", truncForErr(v))
 		}
 	}
-	return v, nil
+	return nil
 }
 
 func renderCustom(kvs []kv, data map[string]any) (map[string]string, error) {

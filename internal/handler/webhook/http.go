@@ -24,7 +24,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if route == "" {
 			resp = answer(http.StatusNotFound, "no such route", "POST /webhooks/{route}")
 		} else {
-			resp = s.Serve(r.Context(), Request{Method: r.Method, Route: route, Headers: r.Header, Body: body})
+			resp = s.Serve(r.Context(), Request{Method: r.Method, Route: route, Headers: r.Header, Body: body, Query: r.URL.Query()})
 		}
 	}
 	for k, vs := range resp.Header {

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 
 	"github.com/aws/aws-lambda-go/events"
 )
@@ -25,6 +26,9 @@ type gatewayEvent struct {
 	Headers           map[string]string   `json:"headers"`
 	MultiValueHeaders map[string][]string `json:"multiValueHeaders"`
 	PathParameters    map[string]string   `json:"pathParameters"`
+	RawQueryString    string              `json:"rawQueryString"`
+	QueryParameters   map[string]string   `json:"queryStringParameters"`
+	MultiValueQuery   map[string][]string `json:"multiValueQueryStringParameters"`
 	Body              string              `json:"body"`
 	IsBase64Encoded   bool                `json:"isBase64Encoded"`
 	RequestContext    struct {
@@ -45,6 +49,8 @@ type Event struct {
 	// the path; "" when the path names none.
 	Route  string
 	Header http.Header
+	// Query is the decoded query string.
+	Query url.Values
 	// Body is as the event holds it: base64 when IsBase64Encoded.
 	Body            string
 	IsBase64Encoded bool
@@ -69,6 +75,16 @@ func ParseEvent(raw []byte) (Event, error) {
 		if out.Route == "" {
 			out.Route = routeFromPath(ev.RawPath)
 		}
+		// rawQueryString is exactly what the sender sent; the map is
+		// the fallback for hand-made events that lack it.
+		if q, err := url.ParseQuery(ev.RawQueryString); err == nil && ev.RawQueryString != "" {
+			out.Query = q
+		} else {
+			out.Query = make(url.Values, len(ev.QueryParameters))
+			for k, v := range ev.QueryParameters {
+				out.Query.Set(k, v)
+			}
+		}
 	case ev.HTTPMethod != "":
 		out.Method = ev.HTTPMethod
 		out.Header = make(http.Header, len(ev.Headers))
@@ -85,6 +101,18 @@ func ParseEvent(raw []byte) (Event, error) {
 		if out.Route == "" {
 			out.Route = routeFromPath(ev.Path)
 		}
+		// Like headers: the multi-value map wins; API Gateway has decoded both.
+		out.Query = make(url.Values, len(ev.QueryParameters))
+		for k, vs := range ev.MultiValueQuery {
+			for _, v := range vs {
+				out.Query.Add(k, v)
+			}
+		}
+		for k, v := range ev.QueryParameters {
+			if !out.Query.Has(k) {
+				out.Query.Set(k, v)
+			}
+		}
 	default:
 		return Event{}, ErrUnknownEvent
 	}
@@ -100,15 +128,17 @@ func (s *Server) Handle(ctx context.Context, raw json.RawMessage) (json.RawMessa
 	if err != nil {
 		return nil, err
 	}
-	resp := s.serveEvent(ctx, ev.Method, ev.Route, ev.Header, ev.Body, ev.IsBase64Encoded)
+	resp := s.serveEvent(ctx, ev)
 	if ev.V2 {
 		return json.Marshal(events.APIGatewayV2HTTPResponse{StatusCode: resp.Status, Headers: flatten(resp.Header), Body: string(resp.Body)})
 	}
 	return json.Marshal(events.APIGatewayProxyResponse{StatusCode: resp.Status, Headers: flatten(resp.Header), Body: string(resp.Body)})
 }
 
-func (s *Server) serveEvent(ctx context.Context, method, route string, h http.Header, body string, b64 bool) Response {
+func (s *Server) serveEvent(ctx context.Context, ev Event) Response {
+	body, route := ev.Body, ev.Route
 	raw := []byte(body)
+	b64 := ev.IsBase64Encoded
 	if b64 {
 		// Check the size before decoding so a huge body costs nothing.
 		if base64.StdEncoding.DecodedLen(len(body)) > s.maxBody()+3 {
@@ -122,7 +152,7 @@ func (s *Server) serveEvent(ctx context.Context, method, route string, h http.He
 	if route == "" {
 		return answer(http.StatusNotFound, "no such route", "POST /webhooks/{route}")
 	}
-	return s.Serve(ctx, Request{Method: method, Route: route, Headers: h, Body: raw})
+	return s.Serve(ctx, Request{Method: ev.Method, Route: route, Headers: ev.Header, Body: raw, Query: ev.Query})
 }
 
 func flatten(h http.Header) map[string]string {

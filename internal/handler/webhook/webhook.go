@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"runtime/debug"
 	"strings"
 	"time"
@@ -28,6 +29,9 @@ type Request struct {
 	Route   string
 	Headers http.Header
 	Body    []byte
+	// Query is the decoded query string; handshakes read it (Microsoft
+	// Graph's validationToken).
+	Query url.Values
 }
 
 // Response is what the sender gets back.
@@ -87,7 +91,20 @@ func (s *Server) Serve(ctx context.Context, req Request) (resp Response) {
 		log.WarnContext(ctx, "webhook refused", "status", 413, "size", len(req.Body))
 		return answer(http.StatusRequestEntityTooLarge, "body too large", fmt.Sprintf("the limit is %d bytes", limit))
 	}
-	res, err := s.Routes.Webhook(ctx, mapping.Request{Route: req.Route, Headers: req.Headers, Body: req.Body, Now: s.now()}, s.Secrets)
+	mreq := mapping.Request{Route: req.Route, Headers: req.Headers, Body: req.Body, Query: req.Query, Now: s.now()}
+	// A handshake is answered here, before anything could map or queue it.
+	hs, err := s.Routes.Handshake(ctx, mreq, s.Secrets)
+	if hs != nil && err == nil {
+		log.InfoContext(ctx, "webhook handshake answered", "handshake", hs.Kind)
+		return handshakeAnswer(hs)
+	}
+	var res mapping.Result
+	if err == nil {
+		res, err = s.Routes.Webhook(ctx, mreq, s.Secrets)
+	}
+	if err == nil && res.Handshake != nil {
+		return handshakeAnswer(res.Handshake)
+	}
 	if err != nil {
 		status, title := mappingStatus(err)
 		log.WarnContext(ctx, "webhook refused", "status", status, "reason", err.Error())
@@ -129,6 +146,16 @@ func (s *Server) Serve(ctx context.Context, req Request) (resp Response) {
 	}
 	log.InfoContext(ctx, "webhook delivered", "sent", out.Sent)
 	return jsonAnswer(http.StatusOK, out)
+}
+
+// handshakeAnswer is the answer a handshake asks for, exactly: senders
+// compare its body byte for byte.
+func handshakeAnswer(h *mapping.Handshake) Response {
+	hdr := make(http.Header)
+	hdr.Set("Content-Type", h.ContentType)
+	// The plain-text answers echo a token; never let a browser sniff it.
+	hdr.Set("X-Content-Type-Options", "nosniff")
+	return Response{Status: h.Status, Body: []byte(h.Body), Header: hdr}
 }
 
 // rejectedSend is a send TalkJS refused, in a 422 answer.
