@@ -87,6 +87,75 @@ func fixtureCases(t *testing.T, dir string) []fixtureCase {
 			t.Fatal(err)
 		}
 	}
+	return append(out, senderCases(t, dir)...)
+}
+
+// senderRoutes maps a folder of testdata/senders to the route that handles
+// its payloads; folders not listed hold no webhook payloads (aws-sns is
+// read by the queue tests).
+var senderRoutes = map[string]string{
+	"alertmanager": "alertmanager", "bitbucket": "bitbucket", "circleci": "circleci",
+	"gitlab": "gitlab", "grafana": "grafana", "paddle": "paddle", "pagerduty": "pagerduty",
+	"postmark": "postmark", "sentry": "sentry", "slack": "slack", "stripe": "stripe",
+	"talkjs": "talkjs", "twilio": "twilio", "uptime-kuma": "uptime-kuma",
+}
+
+// senderCases turns every payload under testdata/senders (NAME.json or
+// NAME.form, with the delivery headers in NAME.headers when there is one)
+// into a request for its sender's route.
+func senderCases(t *testing.T, dir string) []fixtureCase {
+	t.Helper()
+	var out []fixtureCase
+	entries, err := os.ReadDir(filepath.Join(dir, "senders"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		if !e.IsDir() {
+			continue
+		}
+		route, ok := senderRoutes[e.Name()]
+		if !ok {
+			continue
+		}
+		files, err := os.ReadDir(filepath.Join(dir, "senders", e.Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range files {
+			name := f.Name()
+			ext := filepath.Ext(name)
+			base := strings.TrimSuffix(name, ext)
+			if ext != ".json" && ext != ".form" || base == "vectors" || strings.Contains(base, "expected_response") {
+				continue
+			}
+			path := filepath.Join(dir, "senders", e.Name(), name)
+			body, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			fc := fixtureCase{
+				name:    "senders__" + e.Name() + "__" + base,
+				route:   route,
+				headers: http.Header{"Content-Type": {"application/json"}},
+				body:    body,
+			}
+			if hb, err := os.ReadFile(filepath.Join(dir, "senders", e.Name(), base+".headers")); err == nil {
+				for _, line := range strings.Split(string(hb), "\n") {
+					k, v, ok := strings.Cut(line, ":")
+					if !ok || strings.EqualFold(strings.TrimSpace(k), "X-Gitlab-Token") {
+						continue
+					}
+					fc.headers.Set(strings.TrimSpace(k), strings.TrimSpace(v))
+				}
+			}
+			if k := fc.headers.Get("Idempotency-Key"); k != "" && fc.headers.Get("Webhook-Id") == "" {
+				// GitLab's signing token sends its Idempotency-Key as webhook-id.
+				fc.headers.Set("Webhook-Id", k)
+			}
+			out = append(out, fc)
+		}
+	}
 	return out
 }
 
@@ -101,7 +170,7 @@ func TestGoldenFixtures(t *testing.T) {
 	dir := fixturesDir(t)
 	c := mustDefault(t)
 	cases := fixtureCases(t, dir)
-	if len(cases) < 15 {
+	if len(cases) < 40 {
 		t.Fatalf("found only %d fixtures", len(cases))
 	}
 	for _, fc := range cases {

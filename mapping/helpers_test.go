@@ -32,6 +32,17 @@ var testSecrets = map[string]string{
 	"shopify":      "shopify-test-secret",
 	"generic":      "whsec_" + base64.StdEncoding.EncodeToString([]byte("generic-test-key-0123456789abcdef")),
 	"slack":        "slack-test-signing",
+	"gitlab":       "whsec_" + base64.StdEncoding.EncodeToString([]byte("gitlab-test-signing-token-012345")),
+	"bitbucket":    "bitbucket-test-secret",
+	"circleci":     "circleci-test-secret",
+	"sentry":       "sentry-test-client-secret",
+	"pagerduty":    "pagerduty-test-secret",
+	"grafana":      "grafana-test-secret",
+	"uptime-kuma":  "uptime-kuma-test-token",
+	"paddle":       "paddle-test-secret",
+	"postmark":     "postmark-test-password",
+	"twilio":       "twilio-test-token",
+	"talkjs":       "talkjs-test-webhook-key",
 }
 
 func lookup(secrets map[string]string) SecretLookup {

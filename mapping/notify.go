@@ -10,6 +10,11 @@ import (
 	"github.com/talkjs-bridge/talkjs-bridge/talkjs"
 )
 
+// BridgeMarker is the custom field set on the bot user of every route with
+// a notify block ("true"), so a route fed by TalkJS's own webhooks can skip
+// the bridge's messages.
+const BridgeMarker = "bridge"
+
 // A route's notify block says who its messages are for. TalkJS notifies
 // (email, push, SMS) the participants of a conversation about UserMessages
 // only; a SystemMessage notifies nobody, and a conversation without
@@ -149,8 +154,8 @@ func (nt *notifyTmpl) apply(s *Send, data map[string]any) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("notify.bot.id: %w", err)
 	}
-	if _, ok := s.Users[bot]; !ok {
-		var uu talkjs.UserUpdate
+	uu, ok := s.Users[bot]
+	if !ok {
 		name, err := nt.botName.render(data)
 		if err != nil {
 			return "", fmt.Errorf("notify.bot.name: %w", err)
@@ -163,11 +168,17 @@ func (nt *notifyTmpl) apply(s *Send, data map[string]any) (string, error) {
 			}
 			uu.PhotoURL = &v
 		}
-		if s.Users == nil {
-			s.Users = map[string]talkjs.UserUpdate{}
-		}
-		s.Users[bot] = uu
 	}
+	// The marker lets a talkjs route (message.sent) tell the bridge's own
+	// messages from people's and never answer them: no loops.
+	if uu.Custom == nil {
+		uu.Custom = map[string]string{}
+	}
+	uu.Custom[BridgeMarker] = "true"
+	if s.Users == nil {
+		s.Users = map[string]talkjs.UserUpdate{}
+	}
+	s.Users[bot] = uu
 	if s.Conversation == nil {
 		s.Conversation = &talkjs.ConversationUpdate{}
 	}

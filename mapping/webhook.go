@@ -318,16 +318,26 @@ func (r *route) event(headers headerMap, payload any) (string, error) {
 	return strings.Join(parts, "."), nil
 }
 
-// decodeBody parses a JSON body (or GitHub's form-encoded payload=), with
+// decodeBody parses a JSON body (or GitHub's form-encoded payload=, or any
+// other form as an object of its fields), with
 // numbers as int64 where they fit so large ids stay exact.
 func decodeBody(h http.Header, body []byte) (any, error) {
 	if !utf8.Valid(body) {
 		return nil, invalid("body is not valid UTF-8")
 	}
 	if ct, _, _ := mime.ParseMediaType(h.Get("Content-Type")); ct == "application/x-www-form-urlencoded" {
+		if t := bytes.TrimSpace(body); len(t) > 0 && (t[0] == '{' || t[0] == '[') {
+			// Not a form, whatever the header says; guessing would map a
+			// mislabeled body to a form of one odd field.
+			return nil, invalid("body is labeled form-encoded but holds JSON: send it as application/json")
+		}
 		form, err := url.ParseQuery(string(body))
-		if err != nil || !form.Has("payload") {
-			return nil, invalid("form-encoded body has no payload field")
+		if err != nil {
+			return nil, invalid("form-encoded body does not parse: %v", err)
+		}
+		if !form.Has("payload") {
+			// A plain form (Twilio): its fields, as strings.
+			return formObject(form), nil
 		}
 		body = []byte(form.Get("payload"))
 		if !utf8.Valid(body) {
@@ -335,6 +345,24 @@ func decodeBody(h http.Header, body []byte) (any, error) {
 		}
 	}
 	return decodeJSON(body)
+}
+
+// formObject turns form fields into an object: a field sent once is a
+// string, one sent several times a list of strings.
+func formObject(form url.Values) map[string]any {
+	out := make(map[string]any, len(form))
+	for k, vs := range form {
+		if len(vs) == 1 {
+			out[k] = vs[0]
+			continue
+		}
+		list := make([]any, len(vs))
+		for i, v := range vs {
+			list[i] = v
+		}
+		out[k] = list
+	}
+	return out
 }
 
 func decodeJSON(body []byte) (any, error) {

@@ -16,6 +16,7 @@ import (
 	"github.com/talkjs-bridge/talkjs-bridge/internal/logging"
 	"github.com/talkjs-bridge/talkjs-bridge/internal/metrics"
 	"github.com/talkjs-bridge/talkjs-bridge/mapping"
+	"github.com/talkjs-bridge/talkjs-bridge/mapping/verify"
 	"github.com/talkjs-bridge/talkjs-bridge/talkjs"
 )
 
@@ -109,7 +110,7 @@ func (s *Server) Serve(ctx context.Context, req Request) (resp Response) {
 		status, title := mappingStatus(err)
 		log.WarnContext(ctx, "webhook refused", "status", status, "reason", err.Error())
 		if status == http.StatusAccepted {
-			return answer(status, title, err.Error())
+			return answer(s.notHandledStatus(req.Route), title, err.Error())
 		}
 		return answer(status, title, publicReason(status, err))
 	}
@@ -117,7 +118,7 @@ func (s *Server) Serve(ctx context.Context, req Request) (resp Response) {
 	log = log.With("event", res.Event)
 	if len(res.Sends) == 0 {
 		log.InfoContext(ctx, "webhook accepted, no action matched", "skipped", res.Skipped)
-		return jsonAnswer(http.StatusAccepted, map[string]any{"sent": []any{}, "skipped": res.Skipped})
+		return jsonAnswer(s.notHandledStatus(req.Route), map[string]any{"sent": []any{}, "skipped": res.Skipped})
 	}
 	sender := dispatch.NewSender(s.TalkJS)
 	sender.Memo = s.Memo
@@ -156,6 +157,16 @@ func handshakeAnswer(h *mapping.Handshake) Response {
 	// The plain-text answers echo a token; never let a browser sniff it.
 	hdr.Set("X-Content-Type-Options", "nosniff")
 	return Response{Status: h.Status, Body: []byte(h.Body), Header: hdr}
+}
+
+// notHandledStatus is the answer to a verified event no action wants: 202,
+// except to TalkJS, which retries any answer but 200 (once, shortly after)
+// and would only deliver the same unwanted event again.
+func (s *Server) notHandledStatus(route string) int {
+	if vc, ok := s.Routes.VerifyConfig(route); ok && vc.Preset == verify.PresetTalkJS {
+		return http.StatusOK
+	}
+	return http.StatusAccepted
 }
 
 // rejectedSend is a send TalkJS refused, in a 422 answer.
