@@ -143,7 +143,7 @@ func (s *Server) Serve(ctx context.Context, req Request) (resp Response) {
 		out.Rejected = append(out.Rejected, rejectedSend{ConversationID: send.ConversationID, Reason: err.Error()})
 	}
 	if len(out.Rejected) > 0 {
-		return jsonAnswer(http.StatusUnprocessableEntity, out)
+		return jsonAnswer(s.refusedStatus(req.Route), out)
 	}
 	log.InfoContext(ctx, "webhook delivered", "sent", out.Sent)
 	return jsonAnswer(http.StatusOK, out)
@@ -167,6 +167,30 @@ func (s *Server) notHandledStatus(route string) int {
 		return http.StatusOK
 	}
 	return http.StatusAccepted
+}
+
+// disablesOn4xx are the presets of senders that disable (or stop
+// retrying and then disable) an endpoint that keeps answering 4xx: GitLab
+// disables a hook for good after four 4xx, PagerDuty drops 4xx and pauses
+// a subscription after three drops, Stripe, Shopify and Svix-style senders
+// disable endpoints that keep failing, and TalkJS retries any answer but
+// 200. A TalkJS refusal is the bridge's problem, not theirs: see refusedStatus.
+var disablesOn4xx = map[string]bool{
+	verify.PresetStripe: true, verify.PresetShopify: true, verify.PresetStandardWebhooks: true,
+	verify.PresetTalkJS: true, "gitlab": true, "gitlab-signing": true, "pagerduty": true,
+}
+
+// refusedStatus is the answer when TalkJS refused a send for good (422 by
+// default: redelivering cannot help). For senders that disable endpoints
+// over 4xx it is 200: the refusal is logged and counted (metric Rejected),
+// the answer body lists it, and the endpoint stays enabled for the events
+// that can be delivered. In direct mode the refused event is not kept
+// anywhere else; the queued intake keeps it in the rejects queue.
+func (s *Server) refusedStatus(route string) int {
+	if vc, ok := s.Routes.VerifyConfig(route); ok && disablesOn4xx[vc.Preset] {
+		return http.StatusOK
+	}
+	return http.StatusUnprocessableEntity
 }
 
 // rejectedSend is a send TalkJS refused, in a 422 answer.
