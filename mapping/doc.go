@@ -81,7 +81,7 @@
 // (for ids), date LAYOUT V (a Go layout or rfc3339, date, datetime, time; V a
 // time, RFC 3339 string or Unix seconds), money AMOUNT CURRENCY (minor units,
 // as Stripe sends them, or a string of them as Paddle does), replace OLD
-// NEW V, trimPrefix PREFIX V, json V, raw V, plus the text/template builtins.
+// NEW V, trimPrefix PREFIX V, split SEP V, json V, raw V, plus the text/template builtins.
 // There is no access to the environment or files.
 //
 // In message text, welcome messages and conversation subjects, every value

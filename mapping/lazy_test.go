@@ -201,6 +201,7 @@ func TestTemplateFunctionsByName(t *testing.T) {
 		"firstLine":  `{{ firstLine "a\nb" }}`,
 		"replace":    `{{ replace "_" " " "a_b" }}`,
 		"trimPrefix": `{{ trimPrefix "incident." "incident.x" }}`,
+		"split":      `{{ index (split ":" "a:b") 1 }}`,
 		"_esc":       `{{ _esc "*a*" }}`,
 		"_fmt":       `{{ _fmt 1 }}`,
 	}

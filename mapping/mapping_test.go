@@ -32,7 +32,7 @@ func runTrusted(t *testing.T, c *Routes, route string, body string, h http.Heade
 
 func TestDefaultLoads(t *testing.T) {
 	c := mustDefault(t)
-	want := []string{"alertmanager", "bitbucket", "circleci", "generic", "github", "gitlab", "grafana", "paddle",
+	want := []string{"alertmanager", "bitbucket", "circleci", "cloudwatch-alarm", "generic", "github", "gitlab", "grafana", "paddle",
 		"pagerduty", "postmark", "sentry", "shopify", "slack", "stripe", "talkjs", "twilio", "uptime-kuma"}
 	if got := c.Routes(); strings.Join(got, ",") != strings.Join(want, ",") {
 		t.Errorf("Routes() = %v, want %v", got, want)

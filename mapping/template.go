@@ -68,6 +68,8 @@ var funcs = template.FuncMap{
 	// ("incident.priority_updated" → "priority updated").
 	"replace":    func(old, new string, v any) string { return strings.ReplaceAll(format(v), old, new) },
 	"trimPrefix": func(p string, v any) string { return strings.TrimPrefix(format(v), p) },
+	// split SEP V: a list, for index (the region of an ARN: index (split ":" .arn) 3).
+	"split": func(sep string, v any) []string { return strings.Split(format(v), sep) },
 	"firstLine": func(v any) string {
 		line, _, _ := strings.Cut(format(v), "\n")
 		return strings.TrimRight(line, "\r")
