@@ -367,12 +367,14 @@ func (p *parser) parseRoute(name string, n *yaml.Node) *route {
 		case "event":
 			ees, _ := p.mapping(e.val, name, field+".event", "header", "field")
 			for _, ee := range ees {
-				s, _ := p.scalar(ee.val, name, field+".event."+ee.key)
 				if ee.key == "header" {
-					r.eventHeader = s
-				} else {
-					r.eventField = s
+					// One header, or a list of spellings tried in order.
+					if hs := p.strList(ee.val, name, field+".event.header"); len(hs) > 0 {
+						r.eventHeader, r.eventHeaderAlt = hs[0], hs[1:]
+					}
+					continue
 				}
+				r.eventField, _ = p.scalar(ee.val, name, field+".event."+ee.key)
 			}
 			if len(ees) == 0 {
 				p.add(name, field+".event", deref(e.val), "needs header, field, or both")

@@ -47,6 +47,9 @@ type route struct {
 	name        string
 	verify      verify.Config
 	eventHeader string
+	// eventHeaderAlt are further spellings of the event header, tried in
+	// order when eventHeader is absent (Shopify: X-Shopify-Topic, Shopify-Topic).
+	eventHeaderAlt []string
 	eventField  string
 	deliveryID  *tmpl
 	actions     []*action

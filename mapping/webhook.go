@@ -295,6 +295,12 @@ func (r *route) event(headers headerMap, payload any) (string, error) {
 	var parts []string
 	if r.eventHeader != "" {
 		v := strings.TrimSpace(headers[strings.ToLower(r.eventHeader)])
+		for _, alt := range r.eventHeaderAlt {
+			if v != "" {
+				break
+			}
+			v = strings.TrimSpace(headers[strings.ToLower(alt)])
+		}
 		if v == "" {
 			return "", invalid("route %s: header %s is missing", r.name, r.eventHeader)
 		}
