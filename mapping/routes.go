@@ -50,9 +50,9 @@ type route struct {
 	// eventHeaderAlt are further spellings of the event header, tried in
 	// order when eventHeader is absent (Shopify: X-Shopify-Topic, Shopify-Topic).
 	eventHeaderAlt []string
-	eventField  string
-	deliveryID  *tmpl
-	actions     []*action
+	eventField     string
+	deliveryID     *tmpl
+	actions        []*action
 	// handshake is the route's handshake kind (see handshake.go), "" for none.
 	handshake string
 	// notify, when set, makes the route's messages reach people (notify.go).
