@@ -30,6 +30,17 @@ type snsEnvelope struct {
 	} `json:"MessageAttributes"`
 }
 
+// ParseSNS reads a record body as the handler does when it is an SNS
+// envelope: ok is false for any other body. A pure function, for tools and
+// tests that vet records.
+func ParseSNS(body string) (r Routed, ok bool, err error) {
+	rt, ok, err := snsRecord(body)
+	if rt != nil {
+		r = *rt
+	}
+	return r, ok, err
+}
+
 // snsRecord reads an SQS record body that is an SNS envelope as a routed
 // record: the route from the message attribute SNSRouteAttribute or else
 // the topic's name, the payload the published message (JSON as is, other
