@@ -3,9 +3,6 @@ package mapping
 import (
 	"bytes"
 	"context"
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -56,9 +53,9 @@ func impliedHandshake(preset string) string {
 		return HandshakeGitHub
 	case verify.PresetSlack:
 		return HandshakeSlack
-	case "zoom":
+	case verify.PresetZoom:
 		return HandshakeZoom
-	case "twitch":
+	case verify.PresetTwitch:
 		return HandshakeTwitch
 	}
 	return ""
@@ -182,8 +179,20 @@ func (r *route) answerHandshake(ctx context.Context, req Request, secrets Secret
 		if err := checkChallenge("payload.plainToken", b.Payload.PlainToken); err != nil {
 			return nil, invalid("route %s: endpoint.url_validation: %v", r.name, err)
 		}
-		// Zoom's secret token keys both the signature and this answer;
-		// with several secrets (a rotation) the first is the current one.
+		if r.verify.Preset == verify.PresetZoom {
+			// The verifier answers with the secret that signed the request,
+			// so the handshake survives a secret rotation.
+			v, err := r.verifier(ctx, req, secrets)
+			if err != nil {
+				return nil, err
+			}
+			tok, err := v.ZoomEncryptedToken(req.verifyRequest(), b.Payload.PlainToken)
+			if err != nil {
+				return nil, &unverifiedError{route: r.name, err: err}
+			}
+			return asJSON(map[string]string{"plainToken": b.Payload.PlainToken, "encryptedToken": tok}), nil
+		}
+		// Another preset shaped like Zoom's: the first secret is the current one.
 		if len(r.verify.Secrets) == 0 || secrets == nil {
 			return nil, fmt.Errorf("mapping: route %s: %w: the zoom handshake needs a secret", r.name, ErrSecretUnavailable)
 		}
@@ -191,9 +200,7 @@ func (r *route) answerHandshake(ctx context.Context, req Request, secrets Secret
 		if err != nil || secret == "" {
 			return nil, fmt.Errorf("mapping: route %s: %w: %q", r.name, ErrSecretUnavailable, r.verify.Secrets[0])
 		}
-		m := hmac.New(sha256.New, []byte(secret))
-		m.Write([]byte(b.Payload.PlainToken))
-		return asJSON(map[string]string{"plainToken": b.Payload.PlainToken, "encryptedToken": hex.EncodeToString(m.Sum(nil))}), nil
+		return asJSON(map[string]string{"plainToken": b.Payload.PlainToken, "encryptedToken": verify.ZoomEncryptedToken([]byte(secret), b.Payload.PlainToken)}), nil
 	case HandshakeTwitch:
 		if strings.TrimSpace(req.Headers.Get("Twitch-Eventsub-Message-Type")) == "revocation" {
 			// Twitch wants a 2xx and nothing else; the subscription is gone.

@@ -95,6 +95,12 @@ func sign(t *testing.T, preset, secret string, h http.Header, body []byte, now t
 	}
 }
 
+// testPublicURL is the URL a sender is configured to post to, for the
+// schemes that sign it (Twilio).
+func testPublicURL(route string) string {
+	return "https://hooks.example.com/prod/webhooks/" + route
+}
+
 // signWith signs body for a verify block with verify.Sign, for the presets
 // and hmac configurations sign does not spell out.
 func signWith(t *testing.T, vc verify.Config, secret string, h http.Header, body []byte, now time.Time) {
@@ -122,6 +128,12 @@ func signFor(t *testing.T, c *Routes, routeName string, h http.Header, body []by
 	switch vc.Preset {
 	case "github", "stripe", "standard-webhooks", "bearer", "shopify", "none":
 		sign(t, vc.Preset, secret, h, body, testNow)
+	case verify.PresetTwilio:
+		sh, err := verify.SignTwilio([]byte(secret), testPublicURL(routeName), body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		h.Set("X-Twilio-Signature", sh.Get("X-Twilio-Signature"))
 	default:
 		signWith(t, vc, secret, h, body, testNow)
 	}

@@ -51,7 +51,10 @@ type Request struct {
 	// Query is the request's query string, decoded; only handshakes read
 	// it (Microsoft Graph's validationToken).
 	Query url.Values
-	Now   time.Time // the clock for signature timestamps and templates; zero means time.Now
+	// URL is the public URL the sender posted to, for presets that sign it
+	// (twilio; see verify.Request.URL); others ignore it.
+	URL string
+	Now time.Time // the clock for signature timestamps and templates; zero means time.Now
 }
 
 // SecretLookup resolves a secret name from a route's verify.secrets to its
@@ -134,34 +137,49 @@ func (c *Routes) VerifyConfig(routeName string) (verify.Config, bool) {
 }
 
 func (r *route) check(ctx context.Context, req Request, secrets SecretLookup) error {
+	v, err := r.verifier(ctx, req, secrets)
+	if err != nil {
+		return err
+	}
+	if err := v.VerifyRequest(req.verifyRequest()); err != nil {
+		return &unverifiedError{route: r.name, err: err}
+	}
+	return nil
+}
+
+// verifyRequest is req as the verifier reads it.
+func (req Request) verifyRequest() verify.Request {
+	return verify.Request{Header: req.Headers, Body: req.Body, URL: req.URL}
+}
+
+// verifier builds the route's verifier with its secrets resolved and the
+// request's clock.
+func (r *route) verifier(ctx context.Context, req Request, secrets SecretLookup) (*verify.Verifier, error) {
 	var keys [][]byte
 	if r.verify.Preset != verify.PresetNone {
 		if secrets == nil {
-			return fmt.Errorf("mapping: route %s: %w: no secret lookup", r.name, ErrSecretUnavailable)
+			return nil, fmt.Errorf("mapping: route %s: %w: no secret lookup", r.name, ErrSecretUnavailable)
 		}
 		for _, name := range r.verify.Secrets {
 			s, err := secrets(ctx, name)
 			if err != nil {
-				return fmt.Errorf("mapping: route %s: %w: %q: %w", r.name, ErrSecretUnavailable, name, err)
+				return nil, fmt.Errorf("mapping: route %s: %w: %q: %w", r.name, ErrSecretUnavailable, name, err)
 			}
 			if s == "" {
-				return fmt.Errorf("mapping: route %s: %w: %q is empty", r.name, ErrSecretUnavailable, name)
+				return nil, fmt.Errorf("mapping: route %s: %w: %q is empty", r.name, ErrSecretUnavailable, name)
 			}
 			keys = append(keys, []byte(s))
 		}
 	}
 	v, err := verify.New(r.verify, keys)
 	if err != nil {
-		return fmt.Errorf("mapping: route %s: %w: %w", r.name, ErrSecretUnavailable, err)
+		return nil, fmt.Errorf("mapping: route %s: %w: %w", r.name, ErrSecretUnavailable, err)
 	}
 	if !req.Now.IsZero() {
 		now := req.Now
 		v.Now = func() time.Time { return now }
 	}
-	if err := v.Verify(req.Headers, req.Body); err != nil {
-		return &unverifiedError{route: r.name, err: err}
-	}
-	return nil
+	return v, nil
 }
 
 // unverifiedError matches both ErrUnverified and everything the verifier's

@@ -95,3 +95,12 @@ func TestRenderShowsWhoIsNotified(t *testing.T) {
 		}
 	}
 }
+
+func TestRenderHandshake(t *testing.T) {
+	routes := writeFile(t, "graph.yaml", "routes:\n  graph:\n    verify: none\n    handshake: graph\n    actions:\n      - conversation: {id: c}\n        message: {text: x}\n")
+	payload := writeFile(t, "empty.txt", "")
+	code, out, stderr := runCmd("render", "--routes", routes, "--route", "graph", "--query", "validationToken=abc", payload)
+	if code != exitOK || !strings.Contains(out, "a graph handshake") || strings.Contains(out, "POST") {
+		t.Errorf("exit %d, out %q, stderr %q: want the graph handshake, nothing sent", code, out, stderr)
+	}
+}

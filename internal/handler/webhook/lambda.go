@@ -35,6 +35,9 @@ type gatewayEvent struct {
 		HTTP struct {
 			Method string `json:"method"`
 		} `json:"http"`
+		DomainName string `json:"domainName"`
+		Path       string `json:"path"` // v1: the path with the stage
+		Stage      string `json:"stage"`
 	} `json:"requestContext"`
 }
 
@@ -51,6 +54,11 @@ type Event struct {
 	Header http.Header
 	// Query is the decoded query string.
 	Query url.Values
+	// URL is the public URL the request was posted to, as far as the event
+	// tells it (https, the API's domain, the path with its stage, the
+	// query), for schemes that sign it (Twilio). Behind a custom domain
+	// mapped to another base path it differs from what the sender was given.
+	URL string
 	// Body is as the event holds it: base64 when IsBase64Encoded.
 	Body            string
 	IsBase64Encoded bool
@@ -77,6 +85,7 @@ func ParseEvent(raw []byte) (Event, error) {
 		}
 		// rawQueryString is exactly what the sender sent; the map is
 		// the fallback for hand-made events that lack it.
+		out.URL = publicURL(ev.RequestContext.DomainName, out.Header, ev.RawPath, ev.RawQueryString)
 		if q, err := url.ParseQuery(ev.RawQueryString); err == nil && ev.RawQueryString != "" {
 			out.Query = q
 		} else {
@@ -113,6 +122,17 @@ func ParseEvent(raw []byte) (Event, error) {
 				out.Query.Set(k, v)
 			}
 		}
+		path := ev.RequestContext.Path
+		if path == "" {
+			path = ev.Path
+			if st := ev.RequestContext.Stage; st != "" && st != "$default" {
+				path = "/" + st + path
+			}
+		}
+		// A REST API event keeps no raw query string: the parameters are
+		// re-encoded in key order, which matches the sender's URL only
+		// when it was written that way.
+		out.URL = publicURL(ev.RequestContext.DomainName, out.Header, path, out.Query.Encode())
 	default:
 		return Event{}, ErrUnknownEvent
 	}
@@ -152,7 +172,23 @@ func (s *Server) serveEvent(ctx context.Context, ev Event) Response {
 	if route == "" {
 		return answer(http.StatusNotFound, "no such route", "POST /webhooks/{route}")
 	}
-	return s.Serve(ctx, Request{Method: ev.Method, Route: route, Headers: ev.Header, Body: raw, Query: ev.Query})
+	return s.Serve(ctx, Request{Method: ev.Method, Route: route, Headers: ev.Header, Body: raw, Query: ev.Query, URL: ev.URL})
+}
+
+// publicURL is https://<domain><path>[?query]; the domain is the event's,
+// else the Host header. "" when neither is known.
+func publicURL(domain string, h http.Header, path, rawQuery string) string {
+	if domain == "" {
+		domain = h.Get("Host")
+	}
+	if domain == "" {
+		return ""
+	}
+	u := "https://" + domain + path
+	if rawQuery != "" {
+		u += "?" + rawQuery
+	}
+	return u
 }
 
 func flatten(h http.Header) map[string]string {

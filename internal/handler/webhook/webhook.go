@@ -33,6 +33,9 @@ type Request struct {
 	// Query is the decoded query string; handshakes read it (Microsoft
 	// Graph's validationToken).
 	Query url.Values
+	// URL is the public URL the sender posted to, for schemes that sign it
+	// (Twilio); Server.PublicBaseURL replaces its base when set.
+	URL string
 }
 
 // Response is what the sender gets back.
@@ -54,6 +57,11 @@ type Server struct {
 	Now func() time.Time
 	// Memo, when set, lets a warm container skip upserts it made already.
 	Memo *dispatch.Memo
+	// PublicBaseURL, when set, is the URL senders are given up to
+	// /webhooks/ (e.g. https://hooks.example.com/chat for a custom domain):
+	// the URL a signing scheme checks (Twilio) is then
+	// PublicBaseURL/webhooks/<route>[?query] instead of the one the event tells.
+	PublicBaseURL string
 }
 
 // sentBody is the answer to a delivered webhook, and to one TalkJS refused
@@ -92,7 +100,7 @@ func (s *Server) Serve(ctx context.Context, req Request) (resp Response) {
 		log.WarnContext(ctx, "webhook refused", "status", 413, "size", len(req.Body))
 		return answer(http.StatusRequestEntityTooLarge, "body too large", fmt.Sprintf("the limit is %d bytes", limit))
 	}
-	mreq := mapping.Request{Route: req.Route, Headers: req.Headers, Body: req.Body, Query: req.Query, Now: s.now()}
+	mreq := mapping.Request{Route: req.Route, Headers: req.Headers, Body: req.Body, Query: req.Query, URL: s.publicURL(req), Now: s.now()}
 	// A handshake is answered here, before anything could map or queue it.
 	hs, err := s.Routes.Handshake(ctx, mreq, s.Secrets)
 	if hs != nil && err == nil {
@@ -147,6 +155,18 @@ func (s *Server) Serve(ctx context.Context, req Request) (resp Response) {
 	}
 	log.InfoContext(ctx, "webhook delivered", "sent", out.Sent)
 	return jsonAnswer(http.StatusOK, out)
+}
+
+// publicURL is the URL the sender posted to, as a signing scheme sees it.
+func (s *Server) publicURL(req Request) string {
+	if s.PublicBaseURL == "" {
+		return req.URL
+	}
+	u := strings.TrimSuffix(s.PublicBaseURL, "/") + "/webhooks/" + req.Route
+	if _, q, ok := strings.Cut(req.URL, "?"); ok && q != "" {
+		u += "?" + q
+	}
+	return u
 }
 
 // handshakeAnswer is the answer a handshake asks for, exactly: senders
