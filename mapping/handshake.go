@@ -24,7 +24,9 @@ const (
 	// and the challenge as text/plain.
 	HandshakeSlack = "slack"
 	// HandshakeZoom answers endpoint.url_validation with 200 and
-	// {"plainToken", "encryptedToken": hex HMAC-SHA256(secret, plainToken)}.
+	// {"plainToken", "encryptedToken": hex HMAC-SHA256(secret, plainToken)},
+	// keyed with the secret that signed the request (preset zoom) or else
+	// the route's first secret.
 	HandshakeZoom = "zoom"
 	// HandshakeTwitch answers EventSub's webhook_callback_verification with
 	// 200 and the raw challenge as text/plain, and a revocation with 200.

@@ -21,10 +21,10 @@ import (
 	"github.com/talkjs-bridge/talkjs-bridge/talkjs/talkjstest"
 )
 
-// handshakeRoutes has one route per handshake. Zoom and Twitch are verified
-// with the generic hmac preset here, shaped like their schemes as far as it
-// goes (Twitch also signs its message id, which hmac cannot express); the
-// handshake does not depend on the preset.
+// handshakeRoutes has one route per handshake, each with its sender's
+// preset (zoom and twitch imply their handshake); zoom-hmac checks that a
+// route verified another way still answers Zoom's check, with its first
+// secret.
 const handshakeRoutes = `
 routes:
   slack:
@@ -34,14 +34,18 @@ routes:
       - conversation: {id: slack, subject: Slack}
         message: {text: '{{ .event }}'}
   zoom:
-    verify: {preset: hmac, header: x-zm-signature, prefix: "v0=", signed: "v0:{timestamp}:{body}", timestampHeader: x-zm-request-timestamp}
+    verify: {preset: zoom, secrets: [zoom-old, zoom]}
+    actions:
+      - conversation: {id: zoom}
+        message: {text: '{{ .payload.event }}'}
+  zoom-hmac:
+    verify: {preset: hmac, secrets: [zoom], header: x-zm-signature, prefix: "v0=", signed: "v0:{timestamp}:{body}", timestampHeader: x-zm-request-timestamp}
     handshake: zoom
     actions:
       - conversation: {id: zoom}
         message: {text: '{{ .payload.event }}'}
   twitch:
-    verify: {preset: hmac, header: Twitch-Eventsub-Message-Signature, prefix: "sha256="}
-    handshake: twitch
+    verify: twitch
     actions:
       - conversation: {id: twitch}
         message: {text: twitch}
@@ -66,7 +70,7 @@ routes:
 `
 
 var handshakeSecrets = map[string]string{
-	"slack": "slack-test-signing", "zoom": "zoom-test-token", "twitch": "twitch-test-secret",
+	"slack": "slack-test-signing", "zoom": "zoom-test-token", "zoom-old": "zoom-old-test-token", "twitch": "twitch-test-secret",
 	"eventgrid": "eventgrid-test-token", "github": githubSecret,
 }
 
@@ -100,7 +104,7 @@ func signed(t *testing.T, s *webhook.Server, route string, body []byte) http.Hea
 	if !ok {
 		t.Fatalf("no route %s", route)
 	}
-	h, err := verify.Sign(vc, []byte(handshakeSecrets[route]), "", now, body)
+	h, err := verify.Sign(vc, []byte(handshakeSecrets[vc.Secrets[len(vc.Secrets)-1]]), "", now, body)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -140,6 +144,7 @@ func TestHandshakes(t *testing.T) {
 		{"slack unsigned", "slack", http.Header{"Content-Type": {"application/json"}}, nil, slackBody, 401, "application/json", ""},
 		{"zoom endpoint.url_validation", "zoom", signed(t, s, "zoom", zoomBody), nil, zoomBody, 200, "application/json", zoomWant},
 		{"zoom unsigned", "zoom", http.Header{}, nil, zoomBody, 401, "application/json", ""},
+		{"zoom on an hmac route", "zoom-hmac", signed(t, s, "zoom-hmac", zoomBody), nil, zoomBody, 200, "application/json", zoomWant},
 		{"twitch verification", "twitch", with(signed(t, s, "twitch", twitchBody), "Twitch-Eventsub-Message-Type", "webhook_callback_verification"), nil, twitchBody, 200, "text/plain; charset=utf-8", "pogchamp-kappa-360noscope-vohiyo"},
 		{"twitch revocation", "twitch", with(signed(t, s, "twitch", twitchBody), "Twitch-Eventsub-Message-Type", "revocation"), nil, twitchBody, 200, "application/json", `{"handshake":"twitch","sent":[]}`},
 		{"twitch unsigned", "twitch", http.Header{"Twitch-Eventsub-Message-Type": {"webhook_callback_verification"}}, nil, twitchBody, 401, "application/json", ""},
