@@ -18,6 +18,10 @@
 //	    verify: {preset: github, secrets: [github]}   # or `verify: none`, explicitly
 //	    event: {header: X-GitHub-Event, field: action} # event "issues.opened"
 //	    deliveryId: '{{ .payload.id }}'               # optional; see Idempotency
+//	    handshake: github                             # optional; see Handshakes
+//	    notify:                                       # optional; see Notifications
+//	      bot: {id: github-bot, name: GitHub}
+//	      recipients: [{id: alice, access: ReadWrite, notify: true}]
 //	    actions:
 //	      - name: issue                                # optional, shown in reasons
 //	        on: [issues.opened, issues.closed]         # optional event list
@@ -48,6 +52,10 @@
 //	    text: 'Standup time in {{ .conversation.subject }}'
 //	    custom: {kind: standup}
 //
+// A form-encoded body is read from its payload field (GitHub), or else as
+// an object of its fields (Twilio), each a string, or a list of strings when
+// repeated.
+//
 // verify takes a preset name as a scalar (`verify: github`) or a block with
 // the fields of verify.Config (preset, secrets, header, prefix, algorithm,
 // encoding, signed, timestampHeader, tolerance, username). secrets are names
@@ -55,12 +63,39 @@
 // to the route's name. There is no default preset: `verify: none` must be
 // written to accept unsigned requests.
 //
-// event derives the event name from a header, a payload field (a dotted
+// event derives the event name from a header (or the first present of a
+// list of spellings), a payload field (a dotted
 // path), or both joined by "." (a missing field is allowed when a header is
 // set: GitHub push has no action). An action's on lists event names; an
 // entry matches the same name, any name below it ("issues" matches
 // "issues.opened"), or everything ("*"). An action without on matches every
 // event. Every matching action produces one Send, in file order.
+//
+// # Handshakes
+//
+// handshake (github, slack, zoom, twitch, graph, eventgrid, or none) names
+// the sender's endpoint check, which Routes.Handshake answers in the
+// sender's shape before anything is mapped: GitHub's ping (200, nothing
+// sent), Slack's url_verification and Twitch's callback verification (the
+// challenge as text/plain), Zoom's endpoint.url_validation (plainToken and
+// its HMAC), Microsoft Graph's validationToken query parameter (echoed) and
+// Event Grid's SubscriptionValidationEvent (validationResponse). All but
+// Graph's are answered only after the request verifies. The presets github,
+// slack, zoom and twitch imply their handshake; `handshake: none` turns it
+// off. Webhook also answers a handshake (Result.Handshake) and never maps
+// one into messages.
+//
+// # Notifications
+//
+// TalkJS notifies participants of UserMessages only. notify gives a route a
+// bot user, upserted and made a participant of every conversation the
+// route sends to, and recipients (existing users, each with optional access
+// ReadWrite|Read and notify true|false|MentionsOnly; ids are templates, an
+// empty one is skipped) who join the conversation (Send.Recipients). The
+// route's messages become UserMessages from the bot, unless a message sets
+// its type or sender itself. The bot user gets custom.bridge = "true"
+// (BridgeMarker) so a route fed by TalkJS's own webhooks can skip the
+// bridge's messages. Send.Notified lists who TalkJS would notify.
 //
 // # Templates
 //
@@ -80,7 +115,8 @@
 // V, join SEP LIST, first LIST, firstLine V, lower, upper, title, trim, slug, slugid
 // (for ids), date LAYOUT V (a Go layout or rfc3339, date, datetime, time; V a
 // time, RFC 3339 string or Unix seconds), money AMOUNT CURRENCY (minor units,
-// as Stripe sends them), json V, raw V, plus the text/template builtins.
+// as Stripe sends them, or a string of them as Paddle does), replace OLD
+// NEW V, trimPrefix PREFIX V, split SEP V, json V, raw V, plus the text/template builtins.
 // There is no access to the environment or files.
 //
 // In message text, welcome messages and conversation subjects, every value

@@ -57,7 +57,9 @@ func fixtureCases(t *testing.T, dir string) []fixtureCase {
 				fc.route = "alertmanager"
 			case parts[1] == "shopify":
 				fc.route = "shopify"
-			case parts[1] == "slack", parts[1] == "standard-webhooks":
+			case parts[1] == "slack":
+				fc.route = "slack"
+			case parts[1] == "standard-webhooks":
 				fc.route = "generic"
 				fc.headers.Set("Webhook-Id", "msg_"+strings.TrimSuffix(parts[2], ".json"))
 			default:
@@ -85,6 +87,71 @@ func fixtureCases(t *testing.T, dir string) []fixtureCase {
 			t.Fatal(err)
 		}
 	}
+	return append(out, senderCases(t, dir)...)
+}
+
+// senderRoutes maps a folder of testdata/senders to the route that handles
+// its payloads; folders not listed hold no webhook payloads (aws-sns is
+// read by the queue tests).
+var senderRoutes = map[string]string{
+	"alertmanager": "alertmanager", "bitbucket": "bitbucket", "circleci": "circleci",
+	"gitlab": "gitlab", "grafana": "grafana", "paddle": "paddle", "pagerduty": "pagerduty",
+	"postmark": "postmark", "sentry": "sentry", "slack": "slack", "stripe": "stripe",
+	"talkjs": "talkjs", "twilio": "twilio", "uptime-kuma": "uptime-kuma",
+}
+
+// senderCases turns every payload under testdata/senders (NAME.json or
+// NAME.form, with the delivery headers in NAME.headers when there is one)
+// into a request for its sender's route.
+func senderCases(t *testing.T, dir string) []fixtureCase {
+	t.Helper()
+	var out []fixtureCase
+	entries, err := os.ReadDir(filepath.Join(dir, "senders"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		if !e.IsDir() {
+			continue
+		}
+		route, ok := senderRoutes[e.Name()]
+		if !ok {
+			continue
+		}
+		files, err := os.ReadDir(filepath.Join(dir, "senders", e.Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range files {
+			name := f.Name()
+			ext := filepath.Ext(name)
+			base := strings.TrimSuffix(name, ext)
+			if ext != ".json" && ext != ".form" || base == "vectors" || strings.Contains(base, "expected_response") {
+				continue
+			}
+			path := filepath.Join(dir, "senders", e.Name(), name)
+			body, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			fc := fixtureCase{
+				name:    "senders__" + e.Name() + "__" + base,
+				route:   route,
+				headers: http.Header{"Content-Type": {"application/json"}},
+				body:    body,
+			}
+			if hb, err := os.ReadFile(filepath.Join(dir, "senders", e.Name(), base+".headers")); err == nil {
+				for _, line := range strings.Split(string(hb), "\n") {
+					k, v, ok := strings.Cut(line, ":")
+					if !ok || strings.EqualFold(strings.TrimSpace(k), "X-Gitlab-Token") {
+						continue
+					}
+					fc.headers.Set(strings.TrimSpace(k), strings.TrimSpace(v))
+				}
+			}
+			out = append(out, fc)
+		}
+	}
 	return out
 }
 
@@ -99,13 +166,13 @@ func TestGoldenFixtures(t *testing.T) {
 	dir := fixturesDir(t)
 	c := mustDefault(t)
 	cases := fixtureCases(t, dir)
-	if len(cases) < 15 {
+	if len(cases) < 40 {
 		t.Fatalf("found only %d fixtures", len(cases))
 	}
 	for _, fc := range cases {
 		t.Run(fc.name, func(t *testing.T) {
 			signFor(t, c, fc.route, fc.headers, fc.body)
-			res, err := c.Webhook(t.Context(), Request{Route: fc.route, Headers: fc.headers, Body: fc.body, Now: testNow}, lookup(testSecrets))
+			res, err := c.Webhook(t.Context(), Request{Route: fc.route, Headers: fc.headers, Body: fc.body, Now: testNow, URL: testPublicURL(fc.route)}, lookup(testSecrets))
 			out := goldenOutcome{Result: res}
 			if err != nil {
 				if !errors.Is(err, ErrEventNotHandled) {
@@ -126,7 +193,7 @@ func TestGoldenFixtures(t *testing.T) {
 
 			// Mapping is a pure function of the request: a redelivery maps
 			// to the same sends with the same keys.
-			again, _ := c.Webhook(t.Context(), Request{Route: fc.route, Headers: fc.headers, Body: fc.body, Now: testNow}, lookup(testSecrets))
+			again, _ := c.Webhook(t.Context(), Request{Route: fc.route, Headers: fc.headers, Body: fc.body, Now: testNow, URL: testPublicURL(fc.route)}, lookup(testSecrets))
 			if a, b := mustJSON(t, res), mustJSON(t, again); a != b {
 				t.Errorf("second run differs:\n%s\n%s", a, b)
 			}

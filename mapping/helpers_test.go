@@ -15,6 +15,8 @@ import (
 	"strconv"
 	"testing"
 	"time"
+
+	"github.com/talkjs-bridge/talkjs-bridge/mapping/verify"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/golden")
@@ -24,11 +26,24 @@ var testNow = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 
 // testSecrets are the webhook secrets the tests sign with, by name.
 var testSecrets = map[string]string{
-	"github":       "gh-test-secret",
-	"stripe":       "whsec_stripe_test_secret",
-	"alertmanager": "am-test-token",
-	"shopify":      "shopify-test-secret",
-	"generic":      "whsec_" + base64.StdEncoding.EncodeToString([]byte("generic-test-key-0123456789abcdef")),
+	"github":           "gh-test-secret",
+	"stripe":           "whsec_stripe_test_secret",
+	"alertmanager":     "am-test-token",
+	"shopify":          "shopify-test-secret",
+	"generic":          "whsec_" + base64.StdEncoding.EncodeToString([]byte("generic-test-key-0123456789abcdef")),
+	"slack":            "slack-test-signing",
+	"gitlab":           "whsec_" + base64.StdEncoding.EncodeToString([]byte("gitlab-test-signing-token-012345")),
+	"bitbucket":        "bitbucket-test-secret",
+	"circleci":         "circleci-test-secret",
+	"sentry":           "sentry-test-client-secret",
+	"pagerduty":        "pagerduty-test-secret",
+	"grafana":          "grafana-test-secret",
+	"uptime-kuma":      "uptime-kuma-test-token",
+	"paddle":           "paddle-test-secret",
+	"postmark":         "postmark-test-password",
+	"twilio":           "twilio-test-token",
+	"talkjs":           "talkjs-test-webhook-key",
+	"cloudwatch-alarm": "cloudwatch-test-token",
 }
 
 func lookup(secrets map[string]string) SecretLookup {
@@ -80,6 +95,25 @@ func sign(t *testing.T, preset, secret string, h http.Header, body []byte, now t
 	}
 }
 
+// testPublicURL is the URL a sender is configured to post to, for the
+// schemes that sign it (Twilio).
+func testPublicURL(route string) string {
+	return "https://hooks.example.com/prod/webhooks/" + route
+}
+
+// signWith signs body for a verify block with verify.Sign, for the presets
+// and hmac configurations sign does not spell out.
+func signWith(t *testing.T, vc verify.Config, secret string, h http.Header, body []byte, now time.Time) {
+	t.Helper()
+	sh, err := verify.Sign(vc, []byte(secret), h.Get("Webhook-Id"), now, body)
+	if err != nil {
+		t.Fatalf("verify.Sign: %v", err)
+	}
+	for k, vs := range sh {
+		h[k] = vs
+	}
+}
+
 // signFor signs body for route r of c with the test secret.
 func signFor(t *testing.T, c *Routes, routeName string, h http.Header, body []byte) {
 	t.Helper()
@@ -91,7 +125,18 @@ func signFor(t *testing.T, c *Routes, routeName string, h http.Header, body []by
 	if len(vc.Secrets) > 0 {
 		secret = testSecrets[vc.Secrets[0]]
 	}
-	sign(t, vc.Preset, secret, h, body, testNow)
+	switch vc.Preset {
+	case "github", "stripe", "standard-webhooks", "bearer", "shopify", "none":
+		sign(t, vc.Preset, secret, h, body, testNow)
+	case verify.PresetTwilio:
+		sh, err := verify.SignTwilio([]byte(secret), testPublicURL(routeName), body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		h.Set("X-Twilio-Signature", sh.Get("X-Twilio-Signature"))
+	default:
+		signWith(t, vc, secret, h, body, testNow)
+	}
 }
 
 // fixturesDir is the repository's testdata folder, found relative to this

@@ -32,7 +32,8 @@ func runTrusted(t *testing.T, c *Routes, route string, body string, h http.Heade
 
 func TestDefaultLoads(t *testing.T) {
 	c := mustDefault(t)
-	want := []string{"alertmanager", "generic", "github", "shopify", "stripe"}
+	want := []string{"alertmanager", "bitbucket", "circleci", "cloudwatch-alarm", "generic", "github", "gitlab", "grafana", "paddle",
+		"pagerduty", "postmark", "sentry", "shopify", "slack", "stripe", "talkjs", "twilio", "uptime-kuma"}
 	if got := c.Routes(); strings.Join(got, ",") != strings.Join(want, ",") {
 		t.Errorf("Routes() = %v, want %v", got, want)
 	}
@@ -215,7 +216,7 @@ func TestWebhookErrors(t *testing.T) {
 		secrets map[string]string
 		want    []error
 	}{
-		{"no route", "gitlab", good(), body, testSecrets, []error{ErrRouteNotFound}},
+		{"no route", "no-such-route", good(), body, testSecrets, []error{ErrRouteNotFound}},
 		{"no signature", "github", http.Header{"X-Github-Event": {"issues"}}, body, testSecrets, []error{ErrUnverified, verify.ErrUnverified, verify.ErrMissingSignature}},
 		{"tampered body", "github", good(), append([]byte(" "), body...), testSecrets, []error{ErrUnverified, verify.ErrUnverified, verify.ErrSignatureMismatch}},
 		{"wrong secret", "github", good(), body, map[string]string{"github": "other"}, []error{ErrUnverified, verify.ErrSignatureMismatch}},

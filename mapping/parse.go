@@ -351,13 +351,14 @@ func (p *parser) parseVerify(name string, n *yaml.Node) (verify.Config, bool) {
 
 func (p *parser) parseRoute(name string, n *yaml.Node) *route {
 	field := "routes." + name
-	es, ok := p.mapping(n, name, field, "verify", "event", "deliveryId", "actions")
+	es, ok := p.mapping(n, name, field, "verify", "event", "deliveryId", "actions", "handshake", "notify")
 	if !ok {
 		return nil
 	}
 	r := &route{name: name}
 	var haveVerify, verifyOK bool
-	var actionsN *yaml.Node
+	var actionsN, handshakeN *yaml.Node
+	handshake := ""
 	for _, e := range es {
 		switch e.key {
 		case "verify":
@@ -366,12 +367,14 @@ func (p *parser) parseRoute(name string, n *yaml.Node) *route {
 		case "event":
 			ees, _ := p.mapping(e.val, name, field+".event", "header", "field")
 			for _, ee := range ees {
-				s, _ := p.scalar(ee.val, name, field+".event."+ee.key)
 				if ee.key == "header" {
-					r.eventHeader = s
-				} else {
-					r.eventField = s
+					// One header, or a list of spellings tried in order.
+					if hs := p.strList(ee.val, name, field+".event.header"); len(hs) > 0 {
+						r.eventHeader, r.eventHeaderAlt = hs[0], hs[1:]
+					}
+					continue
 				}
+				r.eventField, _ = p.scalar(ee.val, name, field+".event."+ee.key)
 			}
 			if len(ees) == 0 {
 				p.add(name, field+".event", deref(e.val), "needs header, field, or both")
@@ -380,7 +383,26 @@ func (p *parser) parseRoute(name string, n *yaml.Node) *route {
 			r.deliveryID = p.template(e.val, name, field+".deliveryId", false)
 		case "actions":
 			actionsN = e.val
+		case "handshake":
+			handshakeN = e.val
+			if s, ok := p.scalar(e.val, name, field+".handshake"); ok {
+				if !slices.Contains(Handshakes(), s) {
+					p.add(name, field+".handshake", deref(e.val), "unknown handshake %q (one of %s)", s, strings.Join(Handshakes(), ", "))
+				}
+				handshake = s
+			}
+		case "notify":
+			r.notify = p.parseNotify(name, field+".notify", e.val)
 		}
+	}
+	switch {
+	case handshakeN == nil && verifyOK:
+		r.handshake = impliedHandshake(r.verify.Preset)
+	case handshake != HandshakeNone:
+		r.handshake = handshake
+	}
+	if r.handshake == HandshakeZoom && verifyOK && r.verify.Preset == verify.PresetNone {
+		p.add(name, field+".handshake", deref(handshakeN), "the zoom handshake answers with an HMAC of the secret token: verify needs the route's secret")
 	}
 	if !haveVerify {
 		p.add(name, field+".verify", deref(n), "missing: say how requests are verified (a preset such as github, or verify: none to accept unsigned requests)")
@@ -580,7 +602,7 @@ func (p *parser) parseMessage(route, field string, n *yaml.Node) (msgTmpl, bool)
 		switch e.key {
 		case "type":
 			if t, ok := p.messageType(e.val, route, f); ok {
-				m.typ = t
+				m.typ, m.typeSet = t, true
 			}
 		case "sender":
 			m.sender = p.template(e.val, route, f, false)

@@ -47,9 +47,16 @@ type route struct {
 	name        string
 	verify      verify.Config
 	eventHeader string
-	eventField  string
-	deliveryID  *tmpl
-	actions     []*action
+	// eventHeaderAlt are further spellings of the event header, tried in
+	// order when eventHeader is absent (Shopify: X-Shopify-Topic, Shopify-Topic).
+	eventHeaderAlt []string
+	eventField     string
+	deliveryID     *tmpl
+	actions        []*action
+	// handshake is the route's handshake kind (see handshake.go), "" for none.
+	handshake string
+	// notify, when set, makes the route's messages reach people (notify.go).
+	notify *notifyTmpl
 }
 
 type action struct {
@@ -85,11 +92,12 @@ type userTmpl struct {
 }
 
 type msgTmpl struct {
-	typ    talkjs.MessageType
-	sender *tmpl
-	text   *tmpl
-	custom []kv
-	refID  *tmpl
+	typ     talkjs.MessageType
+	typeSet bool // type was written out, so a route's notify leaves it be
+	sender  *tmpl
+	text    *tmpl
+	custom  []kv
+	refID   *tmpl
 }
 
 // Problem is one thing wrong with a routes file.

@@ -67,6 +67,12 @@ var funcs = template.FuncMap{
 	"slugid":   fnSlugID,
 	"money":    fnMoney,
 	"first":    fnFirst,
+	// replace OLD NEW V and trimPrefix P V: event names to words
+	// ("incident.priority_updated" → "priority updated").
+	"replace":    func(old, new string, v any) string { return strings.ReplaceAll(format(v), old, new) },
+	"trimPrefix": func(p string, v any) string { return strings.TrimPrefix(format(v), p) },
+	// split SEP V: a list, for index (the region of an ARN: index (split ":" .arn) 3).
+	"split": func(sep string, v any) []string { return strings.Split(format(v), sep) },
 	"firstLine": func(v any) string {
 		line, _, _ := strings.Cut(format(v), "\n")
 		return strings.TrimRight(line, "\r")
@@ -650,6 +656,13 @@ func fnMoney(amount, currency any) (string, error) {
 			return "", fmt.Errorf("money: amount %v is not a whole number of minor units within range", a)
 		}
 		n = int64(a)
+	case string:
+		// Paddle sends amounts as strings of minor units ("3240").
+		v, err := strconv.ParseInt(strings.TrimSpace(a), 10, 64)
+		if err != nil {
+			return "", fmt.Errorf("money: amount %q is not a whole number of minor units", truncForErr(a))
+		}
+		n = v
 	case nil:
 		return "", nil
 	default:

@@ -176,7 +176,7 @@ func TestTemplateErrors(t *testing.T) {
 		{`{{ .payload.obj.nope.deeper }}`, `nope`},
 		{`{{ date "date" .payload.s }}`, `not an RFC 3339 time`},
 		{`{{ join "," .payload.s }}`, `want a list`},
-		{`{{ money .payload.s "usd" }}`, `want a number`},
+		{`{{ money .payload.s "usd" }}`, `not a whole number of minor units`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.src, func(t *testing.T) {

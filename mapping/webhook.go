@@ -47,8 +47,14 @@ var (
 type Request struct {
 	Route   string
 	Headers http.Header
-	Body    []byte    // the raw body, exactly as received
-	Now     time.Time // the clock for signature timestamps and templates; zero means time.Now
+	Body    []byte // the raw body, exactly as received
+	// Query is the request's query string, decoded; only handshakes read
+	// it (Microsoft Graph's validationToken).
+	Query url.Values
+	// URL is the public URL the sender posted to, for presets that sign it
+	// (twilio; see verify.Request.URL); others ignore it.
+	URL string
+	Now time.Time // the clock for signature timestamps and templates; zero means time.Now
 }
 
 // SecretLookup resolves a secret name from a route's verify.secrets to its
@@ -71,6 +77,9 @@ type Result struct {
 	// A header of the second kind is not covered by the signature, so it
 	// names the delivery in logs only, never in idempotency keys.
 	Delivery string `json:"-"`
+	// Handshake, when set, is the whole answer: the request was the
+	// sender checking the endpoint, and nothing is sent.
+	Handshake *Handshake `json:"handshake,omitempty"`
 }
 
 // Send is what one action asks of TalkJS, in this order: upsert the users,
@@ -82,7 +91,10 @@ type Send struct {
 	ConversationID string                       `json:"conversationId"`
 	Conversation   *talkjs.ConversationUpdate   `json:"conversation,omitempty"`
 	Users          map[string]talkjs.UserUpdate `json:"users,omitempty"`
-	Messages       []talkjs.NewMessage          `json:"messages"`
+	// Recipients join the conversation with these settings after it is
+	// upserted (the route's notify block); they are existing users.
+	Recipients map[string]talkjs.Participation `json:"recipients,omitempty"`
+	Messages   []talkjs.NewMessage             `json:"messages"`
 }
 
 // Webhook verifies req against its route's verify block using the raw body
@@ -94,8 +106,16 @@ func (c *Routes) Webhook(ctx context.Context, req Request, secrets SecretLookup)
 	if !ok {
 		return Result{Route: req.Route}, fmt.Errorf("mapping: %w: %q", ErrRouteNotFound, req.Route)
 	}
+	if r.handshake == HandshakeGraph && r.isHandshake(req) {
+		h, err := r.answerHandshake(ctx, req, secrets)
+		return Result{Route: r.name, Handshake: h}, err
+	}
 	if err := r.check(ctx, req, secrets); err != nil {
 		return Result{Route: r.name}, err
+	}
+	if r.handshake != "" && r.isHandshake(req) {
+		h, err := r.answerHandshake(ctx, req, secrets)
+		return Result{Route: r.name, Handshake: h}, err
 	}
 	return c.mapRequest(r, req)
 }
@@ -120,34 +140,49 @@ func (c *Routes) VerifyConfig(routeName string) (verify.Config, bool) {
 }
 
 func (r *route) check(ctx context.Context, req Request, secrets SecretLookup) error {
+	v, err := r.verifier(ctx, req, secrets)
+	if err != nil {
+		return err
+	}
+	if err := v.VerifyRequest(req.verifyRequest()); err != nil {
+		return &unverifiedError{route: r.name, err: err}
+	}
+	return nil
+}
+
+// verifyRequest is req as the verifier reads it.
+func (req Request) verifyRequest() verify.Request {
+	return verify.Request{Header: req.Headers, Body: req.Body, URL: req.URL}
+}
+
+// verifier builds the route's verifier with its secrets resolved and the
+// request's clock.
+func (r *route) verifier(ctx context.Context, req Request, secrets SecretLookup) (*verify.Verifier, error) {
 	var keys [][]byte
 	if r.verify.Preset != verify.PresetNone {
 		if secrets == nil {
-			return fmt.Errorf("mapping: route %s: %w: no secret lookup", r.name, ErrSecretUnavailable)
+			return nil, fmt.Errorf("mapping: route %s: %w: no secret lookup", r.name, ErrSecretUnavailable)
 		}
 		for _, name := range r.verify.Secrets {
 			s, err := secrets(ctx, name)
 			if err != nil {
-				return fmt.Errorf("mapping: route %s: %w: %q: %w", r.name, ErrSecretUnavailable, name, err)
+				return nil, fmt.Errorf("mapping: route %s: %w: %q: %w", r.name, ErrSecretUnavailable, name, err)
 			}
 			if s == "" {
-				return fmt.Errorf("mapping: route %s: %w: %q is empty", r.name, ErrSecretUnavailable, name)
+				return nil, fmt.Errorf("mapping: route %s: %w: %q is empty", r.name, ErrSecretUnavailable, name)
 			}
 			keys = append(keys, []byte(s))
 		}
 	}
 	v, err := verify.New(r.verify, keys)
 	if err != nil {
-		return fmt.Errorf("mapping: route %s: %w: %w", r.name, ErrSecretUnavailable, err)
+		return nil, fmt.Errorf("mapping: route %s: %w: %w", r.name, ErrSecretUnavailable, err)
 	}
 	if !req.Now.IsZero() {
 		now := req.Now
 		v.Now = func() time.Time { return now }
 	}
-	if err := v.Verify(req.Headers, req.Body); err != nil {
-		return &unverifiedError{route: r.name, err: err}
-	}
-	return nil
+	return v, nil
 }
 
 // unverifiedError matches both ErrUnverified and everything the verifier's
@@ -282,6 +317,12 @@ func (r *route) event(headers headerMap, payload any) (string, error) {
 	var parts []string
 	if r.eventHeader != "" {
 		v := strings.TrimSpace(headers[strings.ToLower(r.eventHeader)])
+		for _, alt := range r.eventHeaderAlt {
+			if v != "" {
+				break
+			}
+			v = strings.TrimSpace(headers[strings.ToLower(alt)])
+		}
 		if v == "" {
 			return "", invalid("route %s: header %s is missing", r.name, r.eventHeader)
 		}
@@ -305,16 +346,26 @@ func (r *route) event(headers headerMap, payload any) (string, error) {
 	return strings.Join(parts, "."), nil
 }
 
-// decodeBody parses a JSON body (or GitHub's form-encoded payload=), with
+// decodeBody parses a JSON body (or GitHub's form-encoded payload=, or any
+// other form as an object of its fields), with
 // numbers as int64 where they fit so large ids stay exact.
 func decodeBody(h http.Header, body []byte) (any, error) {
 	if !utf8.Valid(body) {
 		return nil, invalid("body is not valid UTF-8")
 	}
 	if ct, _, _ := mime.ParseMediaType(h.Get("Content-Type")); ct == "application/x-www-form-urlencoded" {
+		if t := bytes.TrimSpace(body); len(t) > 0 && (t[0] == '{' || t[0] == '[') {
+			// Not a form, whatever the header says; guessing would map a
+			// mislabeled body to a form of one odd field.
+			return nil, invalid("body is labeled form-encoded but holds JSON: send it as application/json")
+		}
 		form, err := url.ParseQuery(string(body))
-		if err != nil || !form.Has("payload") {
-			return nil, invalid("form-encoded body has no payload field")
+		if err != nil {
+			return nil, invalid("form-encoded body does not parse: %v", err)
+		}
+		if !form.Has("payload") {
+			// A plain form (Twilio): its fields, as strings.
+			return formObject(form), nil
 		}
 		body = []byte(form.Get("payload"))
 		if !utf8.Valid(body) {
@@ -322,6 +373,24 @@ func decodeBody(h http.Header, body []byte) (any, error) {
 		}
 	}
 	return decodeJSON(body)
+}
+
+// formObject turns form fields into an object: a field sent once is a
+// string, one sent several times a list of strings.
+func formObject(form url.Values) map[string]any {
+	out := make(map[string]any, len(form))
+	for k, vs := range form {
+		if len(vs) == 1 {
+			out[k] = vs[0]
+			continue
+		}
+		list := make([]any, len(vs))
+		for i, v := range vs {
+			list[i] = v
+		}
+		out[k] = list
+	}
+	return out
 }
 
 func decodeJSON(body []byte) (any, error) {
@@ -487,6 +556,12 @@ func (c *Routes) render(r *route, a *action, data map[string]any, delivery strin
 		}
 		s.Users[uid] = uu
 	}
+	bot := ""
+	if r.notify != nil {
+		if bot, err = r.notify.apply(&s, data); err != nil {
+			return s, "", invalid("route %s: %s: %v", r.name, a.label(), err)
+		}
+	}
 	base := ""
 	if a.key != nil {
 		k, err := a.key.render(data)
@@ -516,6 +591,10 @@ func (c *Routes) render(r *route, a *action, data map[string]any, delivery strin
 			if nm.Sender, err = renderID(talkjs.KindUser, m.sender, data); err != nil {
 				return s, "", errf(msgField(a, i, "sender"), err)
 			}
+		} else if bot != "" && !m.typeSet {
+			// The route notifies people: TalkJS notifies them only of
+			// UserMessages, so the bot says it.
+			nm.Type, nm.Sender = talkjs.UserMessage, bot
 		}
 		if m.refID != nil {
 			if nm.ReferencedMessageID, err = m.refID.render(data); err != nil {

@@ -167,6 +167,9 @@ func (nopTalkJS) UpsertUser(context.Context, string, talkjs.UserUpdate) error { 
 func (nopTalkJS) UpsertConversation(context.Context, string, talkjs.ConversationUpdate) error {
 	return nil
 }
+func (nopTalkJS) JoinConversation(context.Context, string, string, talkjs.Participation) error {
+	return nil
+}
 func (nopTalkJS) SendMessages(_ context.Context, _ string, msgs ...talkjs.NewMessage) ([]string, error) {
 	return make([]string, len(msgs)), nil
 }

@@ -8,15 +8,18 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/url"
 	"os"
 	"runtime/debug"
+	"slices"
 	"sort"
 	"strings"
 	"time"
 
 	"github.com/talkjs-bridge/talkjs-bridge/mapping"
+	"github.com/talkjs-bridge/talkjs-bridge/talkjs"
 )
 
 const (
@@ -332,7 +335,23 @@ func renderFlags(fs *flag.FlagSet) {
 	fs.String("app-id", "{appId}", "TalkJS app id to show in paths")
 	fs.String("now", "", "RFC 3339 time the templates see (default: now)")
 	fs.Var(headerFlags(http.Header{}), "H", "a request header 'Name: value', repeatable (e.g. -H 'X-GitHub-Event: issues')")
+	fs.Var(queryFlags(url.Values{}), "query", "the request's query string 'a=b&c=d', repeatable (Microsoft Graph's validationToken)")
 	addOutputFlag(fs)
+}
+
+// queryFlags collects --query values.
+type queryFlags url.Values
+
+func (q queryFlags) String() string { return url.Values(q).Encode() }
+func (q queryFlags) Set(v string) error {
+	parsed, err := url.ParseQuery(v)
+	if err != nil {
+		return fmt.Errorf("want a query string such as 'a=b&c=d': %v", err)
+	}
+	for k, vs := range parsed {
+		q[k] = append(q[k], vs...)
+	}
+	return nil
 }
 
 // renderResult is render's -o json answer: the requests in the order the
@@ -343,6 +362,10 @@ type renderResult struct {
 	Handled  bool            `json:"handled"`
 	Requests []renderRequest `json:"requests"`
 	Skipped  []string        `json:"skipped,omitempty"`
+	// Handshake names the handshake the request is (answered at the door,
+	// nothing sent); Notified who TalkJS would notify of the messages.
+	Handshake string   `json:"handshake,omitempty"`
+	Notified  []string `json:"notified,omitempty"`
 }
 
 type renderRequest struct {
@@ -356,6 +379,7 @@ func render(fs *flag.FlagSet, positional []string, stdout, stderr io.Writer) int
 	get := func(name string) string { return fs.Lookup(name).Value.String() }
 	routeName, routesFile, appID, nowFlag := get("route"), get("routes"), get("app-id"), get("now")
 	headers := http.Header(fs.Lookup("H").Value.(headerFlags))
+	query := url.Values(fs.Lookup("query").Value.(queryFlags))
 	if routeName == "" || len(positional) != 1 {
 		return usageError(stderr, "render", "need --route and one payload file")
 	}
@@ -384,7 +408,16 @@ func render(fs *flag.FlagSet, positional []string, stdout, stderr io.Writer) int
 		printLoadError(stderr, err)
 		return exitError
 	}
-	res, err := c.Trusted(context.Background(), mapping.Request{Route: routeName, Headers: headers, Body: body, Now: now})
+	req := mapping.Request{Route: routeName, Headers: headers, Body: body, Now: now, Query: query}
+	if kind := c.HandshakeKind(req); kind != "" {
+		if asJSON {
+			writeJSON(stdout, renderResult{Route: routeName, Handled: true, Requests: []renderRequest{}, Handshake: kind})
+			return exitOK
+		}
+		fmt.Fprintf(stdout, "# route %s: a %s handshake, answered at the door once it verifies; nothing would be sent\n", routeName, kind)
+		return exitOK
+	}
+	res, err := c.Trusted(context.Background(), req)
 	switch {
 	case errors.Is(err, mapping.ErrRouteNotFound):
 		fmt.Fprintf(stderr, "bridge render: no route %q (routes: %s)\n", routeName, strings.Join(c.Routes(), ", "))
@@ -397,7 +430,13 @@ func render(fs *flag.FlagSet, positional []string, stdout, stderr io.Writer) int
 		out := renderResult{Route: routeName, Event: res.Event, Handled: err == nil, Requests: []renderRequest{}, Skipped: res.Skipped}
 		for _, s := range res.Sends {
 			out.Requests = append(out.Requests, requestsOf(appID, s)...)
+			for _, id := range s.Notified() {
+				if !slices.Contains(out.Notified, id) {
+					out.Notified = append(out.Notified, id)
+				}
+			}
 		}
+		slices.Sort(out.Notified)
 		writeJSON(stdout, out)
 		return exitOK
 	}
@@ -415,6 +454,7 @@ func render(fs *flag.FlagSet, positional []string, stdout, stderr io.Writer) int
 	}
 	for _, s := range res.Sends {
 		printSend(stdout, s.Action, requestsOf(appID, s))
+		printNotified(stdout, s)
 	}
 	for _, s := range res.Skipped {
 		fmt.Fprintf(stdout, "# skipped %s\n", s)
@@ -439,7 +479,24 @@ func requestsOf(appID string, s mapping.Send) []renderRequest {
 	if s.Conversation != nil {
 		out = append(out, renderRequest{s.Action, "PUT", conv, s.Conversation})
 	}
+	for _, id := range slices.Sorted(maps.Keys(s.Recipients)) {
+		out = append(out, renderRequest{s.Action, "PUT", conv + "/participants/" + url.PathEscape(id), s.Recipients[id]})
+	}
 	return append(out, renderRequest{s.Action, "POST", conv + "/messages", s.Messages})
+}
+
+// printNotified says who TalkJS would notify of a send's messages: only
+// participants, and only of UserMessages.
+func printNotified(w io.Writer, s mapping.Send) {
+	user := slices.ContainsFunc(s.Messages, func(m talkjs.NewMessage) bool { return m.Type == talkjs.UserMessage })
+	switch n := s.Notified(); {
+	case len(n) > 0:
+		fmt.Fprintf(w, "# TalkJS would notify: %s (per their notify settings), and any participant already in the conversation\n", strings.Join(n, ", "))
+	case user:
+		fmt.Fprintln(w, "# TalkJS would notify the conversation's other participants; this route adds none (list them in notify.recipients)")
+	default:
+		fmt.Fprintln(w, "# TalkJS would notify nobody: SystemMessages notify no one (use notify: in the routes file)")
+	}
 }
 
 // printSend writes one send's requests as text.

@@ -22,6 +22,7 @@ const (
 	EnvRejectsQueueURL  = "REJECTS_QUEUE_URL"
 	EnvLogLevel         = "LOG_LEVEL"
 	EnvMetricsNamespace = "BRIDGE_METRICS_NAMESPACE"
+	EnvPublicBaseURL    = "WEBHOOK_PUBLIC_URL"
 )
 
 // Variables is every environment variable name FromEnv reads, in the order of
@@ -38,6 +39,7 @@ var Variables = []string{
 	EnvRejectsQueueURL,
 	EnvLogLevel,
 	EnvMetricsNamespace,
+	EnvPublicBaseURL,
 }
 
 // Defaults applied when a variable is unset or empty.
@@ -72,6 +74,10 @@ type Config struct {
 	LogLevel slog.Level
 	// MetricsNamespace is the CloudWatch namespace of the EMF metrics.
 	MetricsNamespace string
+	// PublicBaseURL is the URL senders are given up to /webhooks/, for
+	// schemes that sign it (Twilio) behind a custom domain; empty means the
+	// URL the API Gateway event tells.
+	PublicBaseURL string
 }
 
 // FromEnv reads and checks every variable in Variables through getenv
@@ -140,6 +146,14 @@ func FromEnv(getenv func(string) string) (Config, error) {
 			return Config{}, fmt.Errorf("config: %s=%q is not a log level (expected debug, info, warn or error)", EnvLogLevel, v)
 		}
 		c.LogLevel = lvl
+	}
+
+	if v := get(EnvPublicBaseURL); v != "" {
+		u, err := url.Parse(v)
+		if err != nil || u.Scheme != "https" || u.Host == "" || u.RawQuery != "" || u.Fragment != "" || u.User != nil {
+			return Config{}, fmt.Errorf("config: %s=%q is not an https base URL without query (e.g. https://hooks.example.com/chat)", EnvPublicBaseURL, v)
+		}
+		c.PublicBaseURL = strings.TrimSuffix(v, "/")
 	}
 
 	if v := get(EnvMetricsNamespace); v != "" {

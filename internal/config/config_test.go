@@ -74,6 +74,8 @@ func TestFromEnvErrors(t *testing.T) {
 		{"rejects queue not a url", map[string]string{EnvSecretID: "s", EnvRejectsQueueURL: "rejects"}, "REJECTS_QUEUE_URL", "SQS queue URL"},
 		{"log level unknown", map[string]string{EnvSecretID: "s", EnvLogLevel: "verbose"}, "LOG_LEVEL", "debug, info, warn or error"},
 		{"namespace reserved", map[string]string{EnvSecretID: "s", EnvMetricsNamespace: "AWS/Lambda"}, "BRIDGE_METRICS_NAMESPACE", "CloudWatch namespace"},
+		{"public url not https", map[string]string{EnvSecretID: "s", EnvPublicBaseURL: "http://hooks.example.com"}, "WEBHOOK_PUBLIC_URL", "https base URL"},
+		{"public url with a query", map[string]string{EnvSecretID: "s", EnvPublicBaseURL: "https://hooks.example.com/?a=b"}, "WEBHOOK_PUBLIC_URL", "https base URL"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -141,5 +143,16 @@ func TestConfigNeverPrintsSecretKey(t *testing.T) {
 	}
 	if !strings.Contains(b.String(), `"secretKeySet":true`) {
 		t.Errorf("log %q does not say the key is set", b.String())
+	}
+}
+
+func TestPublicBaseURL(t *testing.T) {
+	env := map[string]string{EnvSecretID: "s", EnvPublicBaseURL: "https://hooks.example.com/chat/"}
+	c, err := FromEnv(func(k string) string { return env[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.PublicBaseURL != "https://hooks.example.com/chat" {
+		t.Errorf("PublicBaseURL = %q, want the URL without its trailing slash", c.PublicBaseURL)
 	}
 }

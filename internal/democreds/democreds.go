@@ -16,5 +16,6 @@ func WebhookSecrets() map[string]string {
 		"alertmanager": "demo-alertmanager-token",
 		"generic":      "whsec_ZGVtby1nZW5lcmljLXNlY3JldA==",
 		"shopify":      "demo-shopify-secret",
+		"slack":        "demo-slack-secret",
 	}
 }

@@ -24,6 +24,7 @@ const MaxMessagesPerCall = 10
 type TalkJS interface {
 	UpsertUser(ctx context.Context, id string, u talkjs.UserUpdate) error
 	UpsertConversation(ctx context.Context, id string, u talkjs.ConversationUpdate) error
+	JoinConversation(ctx context.Context, conversationID, userID string, p talkjs.Participation) error
 	SendMessages(ctx context.Context, conversationID string, msgs ...talkjs.NewMessage) ([]string, error)
 }
 
@@ -121,6 +122,16 @@ func (s *Sender) Prepare(ctx context.Context, send mapping.Send) error {
 	if err != nil {
 		return fmt.Errorf("upsert conversation %q: %w", send.ConversationID, err)
 	}
+	// The route's recipients (its notify block), with their settings.
+	for _, id := range slices.Sorted(maps.Keys(send.Recipients)) {
+		p := send.Recipients[id]
+		err := s.once(ctx, "participant", send.ConversationID+"\x00"+id, p, func() error {
+			return s.TalkJS.JoinConversation(ctx, send.ConversationID, id, p)
+		})
+		if err != nil {
+			return fmt.Errorf("join %q to conversation %q: %w", id, send.ConversationID, err)
+		}
+	}
 	return nil
 }
 
@@ -210,6 +221,11 @@ func (s *Sender) forget(send mapping.Send) bool {
 	}
 	if send.Conversation != nil {
 		if k, ok := upsertKey("conversation", send.ConversationID, *send.Conversation); ok {
+			keys = append(keys, k)
+		}
+	}
+	for id, p := range send.Recipients {
+		if k, ok := upsertKey("participant", send.ConversationID+"\x00"+id, p); ok {
 			keys = append(keys, k)
 		}
 	}

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/talkjs-bridge/talkjs-bridge/mapping"
 	"github.com/talkjs-bridge/talkjs-bridge/mapping/verify"
 	"github.com/talkjs-bridge/talkjs-bridge/talkjs"
 )
@@ -45,6 +46,8 @@ var (
 	stringsType = reflect.TypeFor[Strings]()
 	verifyType  = reflect.TypeFor[Verify]()
 	msgType     = reflect.TypeFor[MessageType]()
+	handshake   = reflect.TypeFor[HandshakeKind]()
+	recipient   = reflect.TypeFor[Recipient]()
 	duration    = reflect.TypeFor[time.Duration]()
 )
 
@@ -57,6 +60,12 @@ func (g *gen) of(t reflect.Type) any {
 		return map[string]any{"oneOf": []any{g.of(scalarType), map[string]any{"type": "array", "items": g.of(scalarType)}}}
 	case msgType:
 		return map[string]any{"type": "string", "enum": []string{string(talkjs.SystemMessage), string(talkjs.UserMessage)}}
+	case handshake:
+		return map[string]any{"type": "string", "enum": mapping.Handshakes()}
+	case recipient:
+		return g.ref("Recipient", func() any {
+			return map[string]any{"oneOf": []any{g.of(scalarType), g.object(reflect.TypeFor[RecipientSettings]())}}
+		})
 	case duration:
 		return map[string]any{"type": "string", "description": "Go duration, e.g. 5m", "pattern": `^([0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$`}
 	case verifyType:

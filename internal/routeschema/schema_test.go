@@ -132,12 +132,12 @@ func TestSchemaRefusesBadShapes(t *testing.T) {
 }
 
 // TestKeysMatchTheParser: the keys of every closed object of the schema are
-// exactly the key lists the parser accepts (parse.go, reminder.go), so a key
+// exactly the key lists the parser accepts (parse.go, reminder.go, notify.go), so a key
 // added to one is added to the other.
 func TestKeysMatchTheParser(t *testing.T) {
 	vars := map[string]string{}
 	var src string
-	for _, f := range []string{"../../mapping/parse.go", "../../mapping/reminder.go"} {
+	for _, f := range []string{"../../mapping/parse.go", "../../mapping/reminder.go", "../../mapping/notify.go"} {
 		b, err := os.ReadFile(f)
 		if err != nil {
 			t.Fatal(err)

@@ -24,10 +24,38 @@ type Limits struct {
 
 // Route maps one sender's webhooks to TalkJS messages.
 type Route struct {
-	Verify     Verify   `json:"verify" desc:"How requests are verified: a preset name (none for unsigned requests) or a mapping with preset and its options." schema:"required"`
-	Event      *Event   `json:"event,omitempty" desc:"Where the event name comes from, for the actions' on lists."`
-	DeliveryID Scalar   `json:"deliveryId,omitempty" desc:"Template of the delivery id the idempotency keys derive from (default: the sender's delivery header, else the body's hash)."`
-	Actions    []Action `json:"actions" desc:"What to send; every action whose on and when match sends." schema:"required" minItems:"1"`
+	Verify     Verify        `json:"verify" desc:"How requests are verified: a preset name (none for unsigned requests) or a mapping with preset and its options." schema:"required"`
+	Event      *Event        `json:"event,omitempty" desc:"Where the event name comes from, for the actions' on lists."`
+	DeliveryID Scalar        `json:"deliveryId,omitempty" desc:"Template of the delivery id the idempotency keys derive from (default: the sender's delivery header, else the body's hash)."`
+	Handshake  HandshakeKind `json:"handshake,omitempty" desc:"The sender's endpoint check, answered before mapping (github, slack, zoom and twitch are implied by their presets; none turns that off)."`
+	Notify     *Notify       `json:"notify,omitempty" desc:"Who the route's messages reach: they come from the bot, a participant, as UserMessages, and the recipients join the conversation."`
+	Actions    []Action      `json:"actions" desc:"What to send; every action whose on and when match sends." schema:"required" minItems:"1"`
+}
+
+// HandshakeKind is one of mapping.Handshakes().
+type HandshakeKind string
+
+// Notify is a route's notify block.
+type Notify struct {
+	Bot        NotifyBot   `json:"bot" desc:"The user the route's messages come from; upserted and made a participant." schema:"required"`
+	Recipients []Recipient `json:"recipients,omitempty" desc:"Existing users who join each conversation: an id, or {id, access, notify}." minItems:"1"`
+}
+
+// NotifyBot is the user a route's messages come from.
+type NotifyBot struct {
+	ID       Scalar `json:"id" desc:"User id (template)." schema:"required"`
+	Name     Scalar `json:"name" desc:"Display name." schema:"required"`
+	PhotoURL Scalar `json:"photoUrl,omitempty"`
+}
+
+// Recipient is a user id, or a RecipientSettings.
+type Recipient struct{ RecipientSettings }
+
+// RecipientSettings is a recipient with its participation settings.
+type RecipientSettings struct {
+	ID     Scalar `json:"id" desc:"User id (template; empty means nobody)." schema:"required"`
+	Access Scalar `json:"access,omitempty" desc:"ReadWrite (TalkJS's default) or Read."`
+	Notify Scalar `json:"notify,omitempty" desc:"true (TalkJS's default), false or MentionsOnly."`
 }
 
 // Verify is a preset name or a verify.Config.
@@ -35,8 +63,8 @@ type Verify struct{ verify.Config }
 
 // Event names the header or payload field holding the event name.
 type Event struct {
-	Header Scalar `json:"header,omitempty" desc:"Request header holding the event name (X-GitHub-Event)."`
-	Field  Scalar `json:"field,omitempty" desc:"Dotted payload field holding the event name (type)."`
+	Header Strings `json:"header,omitempty" desc:"Request header holding the event name (X-GitHub-Event), or a list of spellings tried in order."`
+	Field  Scalar  `json:"field,omitempty" desc:"Dotted payload field holding the event name (type)."`
 }
 
 // Action is one send: a conversation and its messages.

@@ -23,6 +23,9 @@ func (d *Deps) Webhook() *webhook.Server {
 		Secrets: d.WebhookSecrets(),
 		Logger:  d.Logger,
 		Memo:    d.Memo,
+		// Twilio signs the URL it was given; behind a custom domain that is
+		// not the one the API Gateway event tells.
+		PublicBaseURL: d.Config.PublicBaseURL,
 	}
 }
 

@@ -49,11 +49,12 @@ var webhookEvents = map[string]struct {
 // of commands.
 var queueEvents = map[string]struct {
 	records int
-	kind    string // commands, route, fifo
+	kind    string // commands, route, fifo, sns
 }{
-	"queue-commands.json":     {3, "commands"},
-	"queue-fifo.json":         {3, "fifo"},
-	"queue-route-mapped.json": {1, "route"},
+	"queue-commands.json":             {3, "commands"},
+	"queue-fifo.json":                 {3, "fifo"},
+	"queue-route-mapped.json":         {1, "route"},
+	"queue-sns-cloudwatch-alarm.json": {1, "sns"},
 }
 
 // strictDecode decodes data into v and fails on fields v does not have, so a
@@ -322,6 +323,13 @@ func checkQueueEvent(t *testing.T, name string, data []byte) {
 		}
 
 		// The queue handler's own parsers, so the files show what it takes.
+		if want.kind == "sns" {
+			rt, ok, err := queue.ParseSNS(r.Body)
+			if !ok || err != nil || rt.Route == "" {
+				t.Errorf("%s: want an SNS Notification envelope naming a route: ok=%v %v", where, ok, err)
+			}
+			continue
+		}
 		if want.kind == "route" {
 			rt, err := queue.ParseRouted(r.Body)
 			var payload map[string]any

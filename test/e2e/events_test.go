@@ -36,7 +36,7 @@ var eventCases = map[string]eventCase{
 		if len(msgs) != 1 {
 			t.Fatalf("%s has %d messages, want 1: %q", stripeConv, len(msgs), texts(stripeConv))
 		}
-		wantMessage(t, msgs[0], "SystemMessage", "", "Payment received", "10.00 USD")
+		wantMessage(t, msgs[0], "UserMessage", "stripe-bot", "Payment received", "10.00 USD")
 		wantIDs(t, a, msgs[0].ID)
 	}},
 	"webhook-alertmanager.json": {check: func(t *testing.T, out []byte) {
@@ -45,7 +45,7 @@ var eventCases = map[string]eventCase{
 		if len(msgs) != 1 {
 			t.Fatalf("%s has %d messages, want 1: %q", alertsConv, len(msgs), texts(alertsConv))
 		}
-		wantMessage(t, msgs[0], "SystemMessage", "", "FIRING", "high_memory_load", "instance-with-hyphen_and_underscore")
+		wantMessage(t, msgs[0], "UserMessage", "alertmanager-bot", "FIRING", "high_memory_load", "instance-with-hyphen_and_underscore")
 		wantIDs(t, a, msgs[0].ID)
 	}},
 	"webhook-bad-signature.json": {check: func(t *testing.T, out []byte) { wantRefused(t, out, 401) }},
@@ -77,6 +77,14 @@ var eventCases = map[string]eventCase{
 			t.Fatalf("%s has %d messages, want 1", githubConv, len(msgs))
 		}
 		wantMessage(t, msgs[0], "UserMessage", "github", "Issue #1 opened", "Spelling error in the README file")
+	}},
+	"queue-sns-cloudwatch-alarm.json": {check: func(t *testing.T, out []byte) {
+		wantNoFailures(t, out)
+		msgs := stack.TalkJS.Messages("cloudwatch-123456789012")
+		if len(msgs) != 1 {
+			t.Fatalf("cloudwatch-123456789012 has %d messages, want 1", len(msgs))
+		}
+		wantMessage(t, msgs[0], "UserMessage", "cloudwatch-bot", "ALARM", "api-5xx-high", "region=us-east-1")
 	}},
 	"schedule-rule.json":               {before: engineering, check: wantStandup},
 	"schedule-scheduler.json":          {before: engineering, check: wantStandup},

@@ -156,6 +156,15 @@ func (h *Handler) item(ctx context.Context, rec events.SQSMessage) (it dispatch.
 			it.Sends, it.Err = nil, fmt.Errorf("%w: mapping panicked: %v", dispatch.ErrInvalidRecord, r)
 		}
 	}()
+	if routed, ok, err := snsRecord(rec.Body); ok {
+		// SNS to SQS without raw delivery: an envelope, mapped by route.
+		if err != nil {
+			it.Err = err
+			return it
+		}
+		it.Sends, it.Err = h.routed(ctx, rec, *routed)
+		return it
+	}
 	c, routed, err := parseRecord(rec.Body)
 	if routed != nil {
 		it.Sends, it.Err = h.routed(ctx, rec, *routed)

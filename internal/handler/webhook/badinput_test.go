@@ -282,7 +282,7 @@ func TestBadInput(t *testing.T) {
 		{"JSON array for a route that needs a field", stripeReq(t, badNow, []byte(`[1,2,3]`)), 400, "field type is missing", nil},
 		{"JSON null", stripeReq(t, badNow, []byte(`null`)), 400, "field type is missing", nil},
 		{"event field is an object", stripeReq(t, badNow, []byte(`{"id":"evt_1","type":{"a":1}}`)), 400, "not a string", nil},
-		{"form content type with a JSON body", gh.with(set("Content-Type", "application/x-www-form-urlencoded")), 400, "form-encoded body has no payload", nil},
+		{"form content type with a JSON body", gh.with(set("Content-Type", "application/x-www-form-urlencoded")), 400, "labeled form-encoded but holds JSON", nil},
 		{"form payload not JSON", func() badReq {
 			b := []byte("payload=not%20json")
 			r := ghReq(t, "issues", b)

@@ -24,7 +24,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if route == "" {
 			resp = answer(http.StatusNotFound, "no such route", "POST /webhooks/{route}")
 		} else {
-			resp = s.Serve(r.Context(), Request{Method: r.Method, Route: route, Headers: r.Header, Body: body})
+			resp = s.Serve(r.Context(), Request{Method: r.Method, Route: route, Headers: r.Header, Body: body, Query: r.URL.Query(), URL: requestURL(r)})
 		}
 	}
 	for k, vs := range resp.Header {
@@ -32,6 +32,16 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	w.WriteHeader(resp.Status)
 	_, _ = w.Write(resp.Body)
+}
+
+// requestURL is the URL a local request was posted to: its scheme (from
+// TLS or X-Forwarded-Proto), host, path and raw query.
+func requestURL(r *http.Request) string {
+	scheme := "http"
+	if r.TLS != nil || r.Header.Get("X-Forwarded-Proto") == "https" {
+		scheme = "https"
+	}
+	return scheme + "://" + r.Host + r.URL.RequestURI()
 }
 
 var errTooLarge = errors.New("body too large")

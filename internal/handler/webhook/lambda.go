@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"maps"
 	"net/http"
+	"net/url"
 	"slices"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -27,12 +28,18 @@ type gatewayEvent struct {
 	Headers           map[string]string   `json:"headers"`
 	MultiValueHeaders map[string][]string `json:"multiValueHeaders"`
 	PathParameters    map[string]string   `json:"pathParameters"`
+	RawQueryString    string              `json:"rawQueryString"`
+	QueryParameters   map[string]string   `json:"queryStringParameters"`
+	MultiValueQuery   map[string][]string `json:"multiValueQueryStringParameters"`
 	Body              string              `json:"body"`
 	IsBase64Encoded   bool                `json:"isBase64Encoded"`
 	RequestContext    struct {
 		HTTP struct {
 			Method string `json:"method"`
 		} `json:"http"`
+		DomainName string `json:"domainName"`
+		Path       string `json:"path"` // v1: the path with the stage
+		Stage      string `json:"stage"`
 	} `json:"requestContext"`
 }
 
@@ -47,6 +54,13 @@ type Event struct {
 	// the path; "" when the path names none.
 	Route  string
 	Header http.Header
+	// Query is the decoded query string.
+	Query url.Values
+	// URL is the public URL the request was posted to, as far as the event
+	// tells it (https, the API's domain, the path with its stage, the
+	// query), for schemes that sign it (Twilio). Behind a custom domain
+	// mapped to another base path it differs from what the sender was given.
+	URL string
 	// Body is as the event holds it: base64 when IsBase64Encoded.
 	Body            string
 	IsBase64Encoded bool
@@ -75,6 +89,17 @@ func ParseEvent(raw []byte) (Event, error) {
 		if out.Route == "" {
 			out.Route = routeFromPath(ev.RawPath)
 		}
+		// rawQueryString is exactly what the sender sent; the map is
+		// the fallback for hand-made events that lack it.
+		out.URL = publicURL(ev.RequestContext.DomainName, out.Header, ev.RawPath, ev.RawQueryString)
+		if q, err := url.ParseQuery(ev.RawQueryString); err == nil && ev.RawQueryString != "" {
+			out.Query = q
+		} else {
+			out.Query = make(url.Values, len(ev.QueryParameters))
+			for k, v := range ev.QueryParameters {
+				out.Query.Set(k, v)
+			}
+		}
 	case ev.HTTPMethod != "":
 		out.Method = ev.HTTPMethod
 		out.Header = make(http.Header, len(ev.Headers))
@@ -94,6 +119,29 @@ func ParseEvent(raw []byte) (Event, error) {
 		if out.Route == "" {
 			out.Route = routeFromPath(ev.Path)
 		}
+		// Like headers: the multi-value map wins; API Gateway has decoded both.
+		out.Query = make(url.Values, len(ev.QueryParameters))
+		for k, vs := range ev.MultiValueQuery {
+			for _, v := range vs {
+				out.Query.Add(k, v)
+			}
+		}
+		for k, v := range ev.QueryParameters {
+			if !out.Query.Has(k) {
+				out.Query.Set(k, v)
+			}
+		}
+		path := ev.RequestContext.Path
+		if path == "" {
+			path = ev.Path
+			if st := ev.RequestContext.Stage; st != "" && st != "$default" {
+				path = "/" + st + path
+			}
+		}
+		// A REST API event keeps no raw query string: the parameters are
+		// re-encoded in key order, which matches the sender's URL only
+		// when it was written that way.
+		out.URL = publicURL(ev.RequestContext.DomainName, out.Header, path, out.Query.Encode())
 	default:
 		return Event{}, ErrUnknownEvent
 	}
@@ -109,15 +157,17 @@ func (s *Server) Handle(ctx context.Context, raw json.RawMessage) (json.RawMessa
 	if err != nil {
 		return nil, err
 	}
-	resp := s.serveEvent(ctx, ev.Method, ev.Route, ev.Header, ev.Body, ev.IsBase64Encoded)
+	resp := s.serveEvent(ctx, ev)
 	if ev.V2 {
 		return json.Marshal(events.APIGatewayV2HTTPResponse{StatusCode: resp.Status, Headers: flatten(resp.Header), Body: string(resp.Body)})
 	}
 	return json.Marshal(events.APIGatewayProxyResponse{StatusCode: resp.Status, Headers: flatten(resp.Header), Body: string(resp.Body)})
 }
 
-func (s *Server) serveEvent(ctx context.Context, method, route string, h http.Header, body string, b64 bool) Response {
+func (s *Server) serveEvent(ctx context.Context, ev Event) Response {
+	body, route := ev.Body, ev.Route
 	raw := []byte(body)
+	b64 := ev.IsBase64Encoded
 	if b64 {
 		// Check the size before decoding so a huge body costs nothing.
 		if base64.StdEncoding.DecodedLen(len(body)) > s.maxBody()+3 {
@@ -131,7 +181,23 @@ func (s *Server) serveEvent(ctx context.Context, method, route string, h http.He
 	if route == "" {
 		return answer(http.StatusNotFound, "no such route", "POST /webhooks/{route}")
 	}
-	return s.Serve(ctx, Request{Method: method, Route: route, Headers: h, Body: raw})
+	return s.Serve(ctx, Request{Method: ev.Method, Route: route, Headers: ev.Header, Body: raw, Query: ev.Query, URL: ev.URL})
+}
+
+// publicURL is https://<domain><path>[?query]; the domain is the event's,
+// else the Host header. "" when neither is known.
+func publicURL(domain string, h http.Header, path, rawQuery string) string {
+	if domain == "" {
+		domain = h.Get("Host")
+	}
+	if domain == "" {
+		return ""
+	}
+	u := "https://" + domain + path
+	if rawQuery != "" {
+		u += "?" + rawQuery
+	}
+	return u
 }
 
 func flatten(h http.Header) map[string]string {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"runtime/debug"
 	"strings"
 	"time"
@@ -15,6 +16,7 @@ import (
 	"github.com/talkjs-bridge/talkjs-bridge/internal/logging"
 	"github.com/talkjs-bridge/talkjs-bridge/internal/metrics"
 	"github.com/talkjs-bridge/talkjs-bridge/mapping"
+	"github.com/talkjs-bridge/talkjs-bridge/mapping/verify"
 	"github.com/talkjs-bridge/talkjs-bridge/talkjs"
 )
 
@@ -28,6 +30,12 @@ type Request struct {
 	Route   string
 	Headers http.Header
 	Body    []byte
+	// Query is the decoded query string; handshakes read it (Microsoft
+	// Graph's validationToken).
+	Query url.Values
+	// URL is the public URL the sender posted to, for schemes that sign it
+	// (Twilio); Server.PublicBaseURL replaces its base when set.
+	URL string
 }
 
 // Response is what the sender gets back.
@@ -49,6 +57,11 @@ type Server struct {
 	Now func() time.Time
 	// Memo, when set, lets a warm container skip upserts it made already.
 	Memo *dispatch.Memo
+	// PublicBaseURL, when set, is the URL senders are given up to
+	// /webhooks/ (e.g. https://hooks.example.com/chat for a custom domain):
+	// the URL a signing scheme checks (Twilio) is then
+	// PublicBaseURL/webhooks/<route>[?query] instead of the one the event tells.
+	PublicBaseURL string
 }
 
 // sentBody is the answer to a delivered webhook, and to one TalkJS refused
@@ -87,12 +100,25 @@ func (s *Server) Serve(ctx context.Context, req Request) (resp Response) {
 		log.WarnContext(ctx, "webhook refused", "status", 413, "size", len(req.Body))
 		return answer(http.StatusRequestEntityTooLarge, "body too large", fmt.Sprintf("the limit is %d bytes", limit))
 	}
-	res, err := s.Routes.Webhook(ctx, mapping.Request{Route: req.Route, Headers: req.Headers, Body: req.Body, Now: s.now()}, s.Secrets)
+	mreq := mapping.Request{Route: req.Route, Headers: req.Headers, Body: req.Body, Query: req.Query, URL: s.publicURL(req), Now: s.now()}
+	// A handshake is answered here, before anything could map or queue it.
+	hs, err := s.Routes.Handshake(ctx, mreq, s.Secrets)
+	if hs != nil && err == nil {
+		log.InfoContext(ctx, "webhook handshake answered", "handshake", hs.Kind)
+		return handshakeAnswer(hs)
+	}
+	var res mapping.Result
+	if err == nil {
+		res, err = s.Routes.Webhook(ctx, mreq, s.Secrets)
+	}
+	if err == nil && res.Handshake != nil {
+		return handshakeAnswer(res.Handshake)
+	}
 	if err != nil {
 		status, title := mappingStatus(err)
 		log.WarnContext(ctx, "webhook refused", "status", status, "reason", err.Error())
 		if status == http.StatusAccepted {
-			return answer(status, title, err.Error())
+			return answer(s.notHandledStatus(req.Route), title, err.Error())
 		}
 		return answer(status, title, publicReason(status, err))
 	}
@@ -100,7 +126,7 @@ func (s *Server) Serve(ctx context.Context, req Request) (resp Response) {
 	log = log.With("event", res.Event)
 	if len(res.Sends) == 0 {
 		log.InfoContext(ctx, "webhook accepted, no action matched", "skipped", res.Skipped)
-		return jsonAnswer(http.StatusAccepted, map[string]any{"sent": []any{}, "skipped": res.Skipped})
+		return jsonAnswer(s.notHandledStatus(req.Route), map[string]any{"sent": []any{}, "skipped": res.Skipped})
 	}
 	sender := dispatch.NewSender(s.TalkJS)
 	sender.Memo = s.Memo
@@ -125,10 +151,66 @@ func (s *Server) Serve(ctx context.Context, req Request) (resp Response) {
 		out.Rejected = append(out.Rejected, rejectedSend{ConversationID: send.ConversationID, Reason: senderReason(status, err)})
 	}
 	if len(out.Rejected) > 0 {
-		return jsonAnswer(http.StatusUnprocessableEntity, out)
+		return jsonAnswer(s.refusedStatus(req.Route), out)
 	}
 	log.InfoContext(ctx, "webhook delivered", "sent", out.Sent)
 	return jsonAnswer(http.StatusOK, out)
+}
+
+// publicURL is the URL the sender posted to, as a signing scheme sees it.
+func (s *Server) publicURL(req Request) string {
+	if s.PublicBaseURL == "" {
+		return req.URL
+	}
+	u := strings.TrimSuffix(s.PublicBaseURL, "/") + "/webhooks/" + req.Route
+	if _, q, ok := strings.Cut(req.URL, "?"); ok && q != "" {
+		u += "?" + q
+	}
+	return u
+}
+
+// handshakeAnswer is the answer a handshake asks for, exactly: senders
+// compare its body byte for byte.
+func handshakeAnswer(h *mapping.Handshake) Response {
+	hdr := make(http.Header)
+	hdr.Set("Content-Type", h.ContentType)
+	// The plain-text answers echo a token; never let a browser sniff it.
+	hdr.Set("X-Content-Type-Options", "nosniff")
+	return Response{Status: h.Status, Body: []byte(h.Body), Header: hdr}
+}
+
+// notHandledStatus is the answer to a verified event no action wants: 202,
+// except to TalkJS, which retries any answer but 200 (once, shortly after)
+// and would only deliver the same unwanted event again.
+func (s *Server) notHandledStatus(route string) int {
+	if vc, ok := s.Routes.VerifyConfig(route); ok && vc.Preset == verify.PresetTalkJS {
+		return http.StatusOK
+	}
+	return http.StatusAccepted
+}
+
+// disablesOn4xx are the presets of senders that disable (or stop
+// retrying and then disable) an endpoint that keeps answering 4xx: GitLab
+// disables a hook for good after four 4xx, PagerDuty drops 4xx and pauses
+// a subscription after three drops, Stripe, Shopify and Svix-style senders
+// disable endpoints that keep failing, and TalkJS retries any answer but
+// 200. A TalkJS refusal is the bridge's problem, not theirs: see refusedStatus.
+var disablesOn4xx = map[string]bool{
+	verify.PresetStripe: true, verify.PresetShopify: true, verify.PresetStandardWebhooks: true,
+	verify.PresetTalkJS: true, "gitlab": true, "gitlab-signing": true, "pagerduty": true,
+}
+
+// refusedStatus is the answer when TalkJS refused a send for good (422 by
+// default: redelivering cannot help). For senders that disable endpoints
+// over 4xx it is 200: the refusal is logged and counted (metric Rejected),
+// the answer body lists it, and the endpoint stays enabled for the events
+// that can be delivered. In direct mode the refused event is not kept
+// anywhere else; the queued intake keeps it in the rejects queue.
+func (s *Server) refusedStatus(route string) int {
+	if vc, ok := s.Routes.VerifyConfig(route); ok && disablesOn4xx[vc.Preset] {
+		return http.StatusOK
+	}
+	return http.StatusUnprocessableEntity
 }
 
 // rejectedSend is a send TalkJS refused, in a 422 answer.

@@ -294,6 +294,16 @@ func TestRefusedSendDoesNotStopTheOthers(t *testing.T) {
 routes:
   two:
     verify: none
+    actions: &two
+      - conversation: {id: refused, participants: [alice]}
+        message: {type: UserMessage, sender: ghost, text: 'from a user TalkJS does not know'}
+      - conversation: {id: fine, participants: [alice]}
+        message: {text: '{{ .payload.text }}'}
+  stripe-like:
+    verify: stripe
+    actions: *two
+  unused:
+    verify: none
     actions:
       - conversation: {id: refused, participants: [alice]}
         message: {type: UserMessage, sender: ghost, text: 'from a user TalkJS does not know'}
@@ -318,5 +328,17 @@ routes:
 	}
 	if n := len(emu.Messages("fine")); n != 1 {
 		t.Errorf("fine holds %d messages, want 1", n)
+	}
+
+	// Stripe disables endpoints that keep failing: the same refusal is 200
+	// there, with the rejected send still listed.
+	s.Secrets = func(context.Context, string) (string, error) { return "whsec_refusal_test", nil }
+	body := []byte(`{"text":"again"}`)
+	h, err := verify.Sign(verify.Config{Preset: verify.PresetStripe}, []byte("whsec_refusal_test"), "", now, body)
+	must(t, err)
+	resp = s.Serve(t.Context(), webhook.Request{Method: "POST", Route: "stripe-like", Headers: h, Body: body})
+	must(t, json.Unmarshal(resp.Body, &out))
+	if resp.Status != http.StatusOK || len(out.Rejected) != 1 {
+		t.Errorf("stripe-like refusal answered %d %s, want 200 listing the rejected send", resp.Status, resp.Body)
 	}
 }
