@@ -28,10 +28,11 @@ func TestFromEnv(t *testing.T) {
 			env: map[string]string{
 				EnvAppID: "tAbc", EnvSecretKey: "sk_test_local", EnvAPIURL: "http://127.0.0.1:8080/",
 				EnvRoutesFile: "/etc/routes.yaml", EnvSecretCacheTTL: "90s", EnvRejectsQueueURL: "https://sqs.eu-west-1.amazonaws.com/1/rejects",
-				EnvLogLevel: "DEBUG", EnvMetricsNamespace: "Chat",
+				EnvLogLevel: "DEBUG", EnvMetricsNamespace: "Chat", EnvCommandQueueURL: "https://sqs.eu-west-1.amazonaws.com/1/commands.fifo",
 			},
 			want: Config{AppID: "tAbc", SecretKey: "sk_test_local", APIURL: "http://127.0.0.1:8080", RoutesFile: "/etc/routes.yaml",
-				SecretCacheTTL: 90 * time.Second, RejectsQueueURL: "https://sqs.eu-west-1.amazonaws.com/1/rejects", LogLevel: slog.LevelDebug, MetricsNamespace: "Chat"},
+				SecretCacheTTL: 90 * time.Second, RejectsQueueURL: "https://sqs.eu-west-1.amazonaws.com/1/rejects", LogLevel: slog.LevelDebug, MetricsNamespace: "Chat",
+				CommandQueueURL: "https://sqs.eu-west-1.amazonaws.com/1/commands.fifo"},
 		},
 		{
 			name: "warn level and surrounding spaces",
@@ -72,6 +73,10 @@ func TestFromEnvErrors(t *testing.T) {
 		{"api url with query", map[string]string{EnvSecretKey: key, EnvAPIURL: "https://api.talkjs.com?x=1"}, "TALKJS_API_URL", "without user info, query or fragment"},
 		{"api url plain http across the network", map[string]string{EnvSecretKey: key, EnvAPIURL: "http://api.talkjs.com"}, "TALKJS_API_URL", "must use https"},
 		{"rejects queue not a url", map[string]string{EnvSecretID: "s", EnvRejectsQueueURL: "rejects"}, "REJECTS_QUEUE_URL", "SQS queue URL"},
+		{"command queue not a url", map[string]string{EnvSecretID: "s", EnvCommandQueueURL: "talkjs-bridge-commands"}, "COMMAND_QUEUE_URL", "SQS queue URL"},
+		{"command queue endpoint without a queue", map[string]string{EnvSecretID: "s", EnvCommandQueueURL: "https://sqs.us-east-1.amazonaws.com/"}, "COMMAND_QUEUE_URL", "SQS queue URL"},
+		{"command queue name without account", map[string]string{EnvSecretID: "s", EnvCommandQueueURL: "https://sqs.us-east-1.amazonaws.com/commands"}, "COMMAND_QUEUE_URL", "SQS queue URL"},
+		{"command queue arn", map[string]string{EnvSecretID: "s", EnvCommandQueueURL: "arn:aws:sqs:us-east-1:123456789012:commands"}, "COMMAND_QUEUE_URL", "SQS queue URL"},
 		{"log level unknown", map[string]string{EnvSecretID: "s", EnvLogLevel: "verbose"}, "LOG_LEVEL", "debug, info, warn or error"},
 		{"namespace reserved", map[string]string{EnvSecretID: "s", EnvMetricsNamespace: "AWS/Lambda"}, "BRIDGE_METRICS_NAMESPACE", "CloudWatch namespace"},
 	}
