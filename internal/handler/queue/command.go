@@ -37,6 +37,10 @@ type ConversationSpec struct {
 	PhotoURL     *string           `json:"photoUrl,omitempty"`
 	Participants []string          `json:"participants,omitempty"`
 	Custom       map[string]string `json:"custom,omitempty"`
+	// WelcomeMessages are the conversation's welcome messages, as a route's
+	// conversation.welcomeMessages sets them (the webhook's queue mode
+	// enqueues what its routes render).
+	WelcomeMessages []string `json:"welcomeMessages,omitempty"`
 }
 
 // Routed is the body of an SQS record to map through a route of the routes

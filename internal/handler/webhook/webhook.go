@@ -49,6 +49,9 @@ type Server struct {
 	Now func() time.Time
 	// Memo, when set, lets a warm container skip upserts it made already.
 	Memo *dispatch.Memo
+	// Queue, when set, is the command queue a verified and mapped delivery
+	// is put on (queue mode, enqueue.go): answered 202, no TalkJS call.
+	Queue *CommandQueue
 }
 
 // sentBody is the answer to a delivered webhook, and to one TalkJS refused
@@ -101,6 +104,9 @@ func (s *Server) Serve(ctx context.Context, req Request) (resp Response) {
 	if len(res.Sends) == 0 {
 		log.InfoContext(ctx, "webhook accepted, no action matched", "skipped", res.Skipped)
 		return jsonAnswer(http.StatusAccepted, map[string]any{"sent": []any{}, "skipped": res.Skipped})
+	}
+	if s.Queue != nil {
+		return s.enqueue(ctx, log, res.Sends)
 	}
 	sender := dispatch.NewSender(s.TalkJS)
 	sender.Memo = s.Memo
