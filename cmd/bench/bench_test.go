@@ -212,3 +212,44 @@ func BenchmarkDecodeSQSEvent(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkIntakeInterleaved is P9 as the table measures it: a signed
+// webhook delivery through the webhook function in queue mode (answered
+// 202 once SQS has the send command) and one bare SendMessage of the same
+// size to the same local endpoint, in one loop.
+//
+//	go test -run '^$' -bench IntakeInterleaved -count 5 ./cmd/bench/
+func BenchmarkIntakeInterleaved(b *testing.B) {
+	ib, err := newIntakeBench(b.Context())
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(ib.close)
+	ctx := b.Context()
+	first, err := ib.delivery(0)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := ib.invoke(ctx, first); err != nil {
+		b.Fatal(err)
+	}
+	body := ib.commandBody()
+	var ta, tb time.Duration
+	i := 0
+	for b.Loop() {
+		i++
+		ev, err := ib.delivery(i)
+		if err != nil {
+			b.Fatal(err)
+		}
+		da, db, err := timePair(func() error { return ib.invoke(ctx, ev) }, func() error { return ib.sendBare(ctx, body) }, i%2 == 0)
+		if err != nil {
+			b.Fatal(err)
+		}
+		ta += da
+		tb += db
+	}
+	b.ReportMetric(float64(ta.Nanoseconds())/float64(b.N), "webhook-ns/delivery")
+	b.ReportMetric(float64(tb.Nanoseconds())/float64(b.N), "bare-ns/send")
+	b.ReportMetric(float64(ta)/float64(tb), "ratio")
+}

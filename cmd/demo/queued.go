@@ -103,4 +103,3 @@ func (d *demo) queuedStep(path string, down bool) bool {
 	}
 	return ok
 }
-

@@ -177,6 +177,12 @@ func (s *Server) enqueue(ctx context.Context, log *slog.Logger, sends []mapping.
 		}
 		out.Queued = append(out.Queued, queuedSend{ConversationID: sends[i].ConversationID, QueueMessageID: id})
 	}
-	log.InfoContext(ctx, "webhook queued", "queued", out.Queued)
+	if len(out.Queued) == 1 {
+		// The common case, as plain strings: the list below goes through
+		// reflection.
+		log.LogAttrs(ctx, slog.LevelInfo, "webhook queued", slog.String("conversationId", out.Queued[0].ConversationID), slog.String("queueMessageId", out.Queued[0].QueueMessageID))
+	} else {
+		log.InfoContext(ctx, "webhook queued", "queued", out.Queued)
+	}
 	return jsonAnswer(http.StatusAccepted, out)
 }
