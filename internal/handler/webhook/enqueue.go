@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/talkjs-bridge/talkjs-bridge/mapping"
+	"github.com/talkjs-bridge/talkjs-bridge/mapping/verify"
 	"github.com/talkjs-bridge/talkjs-bridge/talkjs"
 )
 
@@ -141,11 +142,12 @@ func DeduplicationID(send mapping.Send) string {
 }
 
 // enqueue puts sends on the command queue, in order, and answers 202 with
-// their queue message ids; 413 when a send does not fit one message (before
+// their queue message ids (200 on a route verified with the talkjs preset:
+// TalkJS retries every answer but 200); 413 when a send does not fit one message (before
 // anything is written); 503 when the queue cannot be written, so the sender
 // delivers again. Sends written before a failure are written again then;
 // their idempotency keys (and FIFO deduplication ids) make that harmless.
-func (s *Server) enqueue(ctx context.Context, log *slog.Logger, sends []mapping.Send) Response {
+func (s *Server) enqueue(ctx context.Context, log *slog.Logger, route string, sends []mapping.Send) Response {
 	q := s.Queue
 	msgs := make([]QueueMessage, len(sends))
 	for i, send := range sends {
@@ -184,5 +186,9 @@ func (s *Server) enqueue(ctx context.Context, log *slog.Logger, sends []mapping.
 	} else {
 		log.InfoContext(ctx, "webhook queued", "queued", out.Queued)
 	}
-	return jsonAnswer(http.StatusAccepted, out)
+	status := http.StatusAccepted
+	if vc, ok := s.Routes.VerifyConfig(route); ok && vc.Preset == verify.PresetTalkJS {
+		status = http.StatusOK
+	}
+	return jsonAnswer(status, out)
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/talkjs-bridge/talkjs-bridge/internal/handler/queue"
 	"github.com/talkjs-bridge/talkjs-bridge/internal/handler/webhook"
 	"github.com/talkjs-bridge/talkjs-bridge/mapping"
+	"github.com/talkjs-bridge/talkjs-bridge/mapping/verify"
 	"github.com/talkjs-bridge/talkjs-bridge/talkjs"
 )
 
@@ -344,5 +345,33 @@ func TestSQSCommandQueue(t *testing.T) {
 	}
 	if u := aws.Unsigned(); len(u) > 0 {
 		t.Errorf("unsigned requests: %v", u)
+	}
+}
+
+// TestQueueModeTalkJSSenderGets200: TalkJS retries every answer but 200, so
+// a route verified with the talkjs preset is answered 200 when queued.
+func TestQueueModeTalkJSSenderGets200(t *testing.T) {
+	routes, err := mapping.Parse([]byte(`
+routes:
+  chat:
+    verify: {preset: talkjs, secrets: [talkjs]}
+    actions:
+      - conversation: {id: copy}
+        message: {text: '{{ .payload.text }}'}
+`), "chat.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, q, _ := queuedServer(t, awstest.QueueURL("commands"))
+	s.Routes = routes
+	s.Secrets = func(context.Context, string) (string, error) { return "test-talkjs-webhook-key", nil }
+	body := []byte(`{"text":"hello"}`)
+	h, err := verify.Sign(verify.Config{Preset: verify.PresetTalkJS}, []byte("test-talkjs-webhook-key"), "", now, body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp := s.Serve(t.Context(), webhook.Request{Method: "POST", Route: "chat", Headers: h, Body: body})
+	if resp.Status != http.StatusOK || len(q.sent()) != 1 {
+		t.Errorf("status %d (%s) with %d queued, want 200 and one message", resp.Status, resp.Body, len(q.sent()))
 	}
 }

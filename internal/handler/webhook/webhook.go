@@ -106,7 +106,7 @@ func (s *Server) Serve(ctx context.Context, req Request) (resp Response) {
 		return jsonAnswer(http.StatusAccepted, map[string]any{"sent": []any{}, "skipped": res.Skipped})
 	}
 	if s.Queue != nil {
-		return s.enqueue(ctx, log, res.Sends)
+		return s.enqueue(ctx, log, req.Route, res.Sends)
 	}
 	sender := dispatch.NewSender(s.TalkJS)
 	sender.Memo = s.Memo
