@@ -16,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/talkjs-bridge/talkjs-bridge/internal/awstest"
+	"github.com/talkjs-bridge/talkjs-bridge/internal/handler/webhook"
 	"github.com/talkjs-bridge/talkjs-bridge/internal/setup"
 	"github.com/talkjs-bridge/talkjs-bridge/mapping/verify"
 	"github.com/talkjs-bridge/talkjs-bridge/talkjs/talkjstest"
@@ -35,6 +36,7 @@ const p9Secret = "p9-github-hmac-key"
 // functions/webhook builds it, and a bare SQS client to the same endpoint.
 type intakeBench struct {
 	webhook  func(context.Context, json.RawMessage) (json.RawMessage, error)
+	queue    *webhook.CommandQueue // the handler's, for benchmarks that replace Send
 	bare     *sqs.Client
 	queueURL string
 	aws      *awstest.Server
@@ -77,7 +79,7 @@ func newIntakeBench(ctx context.Context) (*intakeBench, error) {
 		b.close()
 		return nil, fmt.Errorf("the webhook handler is not in queue mode")
 	}
-	b.webhook = setup.Invoke(d, s.Handle)
+	b.webhook, b.queue = setup.Invoke(d, s.Handle), s.Queue
 	b.bare = sqs.NewFromConfig(awstest.Config(asrv.URL))
 	return b, nil
 }
