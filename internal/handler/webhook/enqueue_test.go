@@ -31,6 +31,8 @@ type memQueue struct {
 	err  error
 	// block makes Send wait for its context, as a hung SQS would.
 	block bool
+	// failAfter, when > 0, makes every Send after the first failAfter fail.
+	failAfter int
 }
 
 func (q *memQueue) send(ctx context.Context, m webhook.QueueMessage) (string, error) {
@@ -42,6 +44,9 @@ func (q *memQueue) send(ctx context.Context, m webhook.QueueMessage) (string, er
 	defer q.mu.Unlock()
 	if q.err != nil {
 		return "", q.err
+	}
+	if q.failAfter > 0 && len(q.msgs) >= q.failAfter {
+		return "", errors.New("api error ServiceUnavailable")
 	}
 	q.msgs = append(q.msgs, m)
 	return fmt.Sprintf("qm-%d", len(q.msgs)), nil
@@ -373,5 +378,46 @@ routes:
 	resp := s.Serve(t.Context(), webhook.Request{Method: "POST", Route: "chat", Headers: h, Body: body})
 	if resp.Status != http.StatusOK || len(q.sent()) != 1 {
 		t.Errorf("status %d (%s) with %d queued, want 200 and one message", resp.Status, resp.Body, len(q.sent()))
+	}
+}
+
+// TestQueueModeSecondWriteFails: a route that sends to two conversations,
+// whose second queue write fails, answers 503; the sender's retry writes
+// both again, with the same bodies (so the same idempotency keys).
+func TestQueueModeSecondWriteFails(t *testing.T) {
+	routes, err := mapping.Parse([]byte(`
+routes:
+  two:
+    verify: none
+    actions:
+      - conversation: {id: first}
+        message: {text: 'one {{ .payload.text }}'}
+      - conversation: {id: second}
+        message: {text: 'two {{ .payload.text }}'}
+`), "two.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, q, _ := queuedServer(t, awstest.QueueURL("commands.fifo"))
+	s.Routes = routes
+	q.failAfter = 1
+	req := webhook.Request{Method: "POST", Route: "two", Headers: http.Header{"Webhook-Id": {"msg_1"}}, Body: []byte(`{"text":"x"}`)}
+	if resp := s.Serve(t.Context(), req); resp.Status != http.StatusServiceUnavailable {
+		t.Fatalf("status %d (%s), want 503 when the second write fails", resp.Status, resp.Body)
+	}
+	q.failAfter = 0
+	resp := s.Serve(t.Context(), req)
+	if resp.Status != http.StatusAccepted {
+		t.Fatalf("retry: status %d (%s), want 202", resp.Status, resp.Body)
+	}
+	msgs := q.sent()
+	if len(msgs) != 3 {
+		t.Fatalf("%d messages written, want 1 before the failure and 2 on the retry", len(msgs))
+	}
+	if msgs[0].Body != msgs[1].Body || msgs[0].DeduplicationID != msgs[1].DeduplicationID {
+		t.Error("the retry wrote the first send differently: it would be a second message")
+	}
+	if msgs[1].GroupID != "first" || msgs[2].GroupID != "second" {
+		t.Errorf("groups %q, %q, want first, second, in the route's order", msgs[1].GroupID, msgs[2].GroupID)
 	}
 }
