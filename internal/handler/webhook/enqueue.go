@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/talkjs-bridge/talkjs-bridge/internal/dispatch"
 	"github.com/talkjs-bridge/talkjs-bridge/mapping"
 	"github.com/talkjs-bridge/talkjs-bridge/mapping/verify"
 	"github.com/talkjs-bridge/talkjs-bridge/talkjs"
@@ -174,7 +175,7 @@ func (s *Server) enqueue(ctx context.Context, log *slog.Logger, route string, se
 	for i, m := range msgs {
 		id, err := q.Send(ctx, m)
 		if err != nil {
-			log.ErrorContext(ctx, "webhook not queued", "status", http.StatusServiceUnavailable, "conversationId", sends[i].ConversationID, "queued", out.Queued, "reason", err.Error())
+			log.ErrorContext(dispatch.About(ctx, "", sends[i].ConversationID), "webhook not queued", "status", http.StatusServiceUnavailable, "conversationId", sends[i].ConversationID, "queued", out.Queued, "reason", err.Error())
 			return answer(http.StatusServiceUnavailable, "command queue unavailable, retry later", "")
 		}
 		out.Queued = append(out.Queued, queuedSend{ConversationID: sends[i].ConversationID, QueueMessageID: id})
@@ -182,7 +183,7 @@ func (s *Server) enqueue(ctx context.Context, log *slog.Logger, route string, se
 	if len(out.Queued) == 1 {
 		// The common case, as plain strings: the list below goes through
 		// reflection.
-		log.LogAttrs(ctx, slog.LevelInfo, "webhook queued", slog.String("conversationId", out.Queued[0].ConversationID), slog.String("queueMessageId", out.Queued[0].QueueMessageID))
+		log.LogAttrs(dispatch.About(ctx, "", out.Queued[0].ConversationID), slog.LevelInfo, "webhook queued", slog.String("conversationId", out.Queued[0].ConversationID), slog.String("queueMessageId", out.Queued[0].QueueMessageID))
 	} else {
 		log.InfoContext(ctx, "webhook queued", "queued", out.Queued)
 	}
