@@ -21,7 +21,7 @@ func TestDemo(t *testing.T) {
 		"[github] *Issue #1 opened* by Codertocat",
 		"retry [fault-1 fault-2]",
 		"401 {\"error\":\"signature not verified\"}",
-		"202 {\"queued\":[{\"conversationId\":\"github-codertocat-hello-world\",\"queueMessageId\":",
+		"202 {\"queued\":[{\"conversationId\":\"github-codertocat-hello-world",
 		"✓ accepted and queued, then delivered by the queue function",
 		"✓ accepted while TalkJS was down, retried, delivered once TalkJS was back",
 	} {

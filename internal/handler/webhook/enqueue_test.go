@@ -187,9 +187,18 @@ func TestQueueModeEnqueuesACommand(t *testing.T) {
 // another for another delivery), both within SQS's limits.
 func TestQueueModeFIFO(t *testing.T) {
 	issue := fixture(t, "github", "issues", "opened.payload.json")
+	// Another delivery is another body: GitHub's keys come from the body,
+	// which the signature covers, not from X-GitHub-Delivery.
+	reopened := bytes.Replace(issue, []byte(`"action": "opened"`), []byte(`"action": "reopened"`), 1)
+	if bytes.Equal(reopened, issue) {
+		t.Fatal("the fixture has no \"action\": \"opened\" to change")
+	}
 	s, q, _ := queuedServer(t, awstest.QueueURL("commands.fifo"))
-	for _, delivery := range []string{"d-1", "d-1", "d-2"} {
-		resp := s.Serve(t.Context(), webhook.Request{Method: "POST", Route: "github", Headers: githubHeaders(t, "issues", delivery, issue), Body: issue})
+	for _, d := range []struct {
+		id   string
+		body []byte
+	}{{"d-1", issue}, {"d-1", issue}, {"d-2", reopened}} {
+		resp := s.Serve(t.Context(), webhook.Request{Method: "POST", Route: "github", Headers: githubHeaders(t, "issues", d.id, d.body), Body: d.body})
 		if resp.Status != http.StatusAccepted {
 			t.Fatalf("status %d (%s), want 202", resp.Status, resp.Body)
 		}
