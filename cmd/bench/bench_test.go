@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 
+	"github.com/talkjs-bridge/talkjs-bridge/internal/handler/webhook"
 	"github.com/talkjs-bridge/talkjs-bridge/internal/setup"
 	"github.com/talkjs-bridge/talkjs-bridge/mapping"
 	"github.com/talkjs-bridge/talkjs-bridge/talkjs"
@@ -211,6 +212,96 @@ func BenchmarkDecodeSQSEvent(b *testing.B) {
 	for b.Loop() {
 		var e events.SQSEvent
 		if err := json.Unmarshal(ev, &e); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkIntakeInterleaved is P9 as the table measures it: a signed
+// webhook delivery through the webhook function in queue mode (answered
+// 202 once SQS has the send command) and one bare SendMessage of the same
+// size to the same local endpoint, in one loop.
+//
+//	go test -run '^$' -bench IntakeInterleaved -count 5 ./cmd/bench/
+func BenchmarkIntakeInterleaved(b *testing.B) {
+	ib, err := newIntakeBench(b.Context())
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(ib.close)
+	ctx := b.Context()
+	first, err := ib.delivery(0)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := ib.invoke(ctx, first); err != nil {
+		b.Fatal(err)
+	}
+	body := ib.commandBody()
+	var ta, tb time.Duration
+	i := 0
+	for b.Loop() {
+		i++
+		ev, err := ib.delivery(i)
+		if err != nil {
+			b.Fatal(err)
+		}
+		da, db, err := timePair(func() error { return ib.invoke(ctx, ev) }, func() error { return ib.sendBare(ctx, body) }, i%2 == 0)
+		if err != nil {
+			b.Fatal(err)
+		}
+		ta += da
+		tb += db
+	}
+	b.ReportMetric(float64(ta.Nanoseconds())/float64(b.N), "webhook-ns/delivery")
+	b.ReportMetric(float64(tb.Nanoseconds())/float64(b.N), "bare-ns/send")
+	b.ReportMetric(float64(ta)/float64(tb), "ratio")
+}
+
+// BenchmarkIntakeHandlerCPU is P9's webhook side without SQS: the same
+// delivery through the webhook function in queue mode, the queue answering
+// in process, so what is left is the handler's own work (event decode,
+// verify, map, the send command, the answer, the log and EMF lines).
+func BenchmarkIntakeHandlerCPU(b *testing.B) {
+	ib, err := newIntakeBench(b.Context())
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(ib.close)
+	ib.queue.Send = func(context.Context, webhook.QueueMessage) (string, error) { return "qm-1", nil }
+	ev, err := ib.delivery(1)
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx := b.Context()
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := ib.invoke(ctx, ev); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkBareSendMessage is P9's floor alone: one SendMessage of the
+// webhook's command to the local endpoint (both ends in this process).
+func BenchmarkBareSendMessage(b *testing.B) {
+	ib, err := newIntakeBench(b.Context())
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(ib.close)
+	ev, err := ib.delivery(1)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := ib.invoke(b.Context(), ev); err != nil {
+		b.Fatal(err)
+	}
+	body := ib.commandBody()
+	ctx := b.Context()
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := ib.sendBare(ctx, body); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -1,5 +1,6 @@
 // Command bench is `make bench`: it measures the bridge against its floor,
-// side by side in one run, prints the table of issue 8 (P1..P7) and rewrites
+// side by side in one run, prints the table of issue 8 (P1..P7, and P9 of
+// issue 13: the webhook's answer in queue mode) and rewrites
 // the generated part of BENCHMARKS.md with it and the machine's description.
 //
 // Every ratio is taken from measurements interleaved in the same loop, so the
@@ -9,13 +10,15 @@
 //
 //	go run ./bench                 # the full run (1–2 minutes on 2 cores)
 //	go run ./bench -n 5 -rounds 3  # a quicker, noisier one
-//	go run ./bench -warm-only -o ""  # only P3..P6, in process, print only
+//	go run ./bench -warm-only -o ""  # only P3..P6 and P9, in process, print only
+//	go run ./bench -only P9          # one in-process row alone, print only
 //
 // It builds the three functions and two floor bootstraps (cmd/bench/floor, which
 // links the dependencies every function needs and does nothing, and
 // cmd/bench/hello, a bare aws-lambda-go function), runs them under
 // aws-lambda-rie (package rietest) against the TalkJS emulator
 // (talkjs/talkjstest) and the local AWS endpoint (awstest), and runs the
-// queue handler in process for the warm rows. bench_test.go holds the same
+// queue handler (and, for P9, the webhook handler in queue mode) in process
+// for the warm rows. bench_test.go holds the same
 // warm measurements as Go benchmarks, for benchstat and profiles.
 package main

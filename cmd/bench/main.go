@@ -25,7 +25,13 @@ type settings struct {
 	buildDir   string
 	logOutput  io.Writer
 	concurrent int // P6: concurrent sends in a new container
+	// only, when not empty, names the in-process rows to measure (P3, P4,
+	// P5, P6, P9); the bootstraps are then not built and nothing is written.
+	only map[string]bool
 }
+
+// want reports whether row id is to be measured.
+func (s settings) want(id string) bool { return len(s.only) == 0 || s.only[id] }
 
 func main() {
 	runChild()
@@ -40,7 +46,15 @@ func main() {
 	flag.DurationVar(&s.latency, "latency", 50*time.Millisecond, "P4: emulator latency per TalkJS call")
 	flag.IntVar(&s.concurrent, "concurrent", 100, "P6: concurrent sends in a new container")
 	verbose := flag.Bool("v", false, "copy the emulator's and functions' output to stderr")
+	only := flag.String("only", "", "comma-separated in-process rows to measure alone (e.g. P9), printed only; implies -warm-only -o ''")
 	flag.Parse()
+	if *only != "" {
+		s.only = map[string]bool{}
+		for _, id := range strings.Split(*only, ",") {
+			s.only[strings.TrimSpace(id)] = true
+		}
+		s.skipCold, s.out = true, ""
+	}
 	if s.coldRuns < 1 || s.rounds < 1 || s.sends < 1 || s.batches < 1 || s.concurrent < 1 {
 		fmt.Fprintln(os.Stderr, "bench: -n, -rounds, -sends, -batches and -concurrent must be at least 1")
 		os.Exit(2)

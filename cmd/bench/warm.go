@@ -152,40 +152,57 @@ func (p *barePost) post(ctx context.Context, body []byte) error {
 
 func measureWarm(ctx context.Context, s settings, stdout io.Writer) ([]row, error) {
 	var rows []row
-	progress(stdout, "P3: %d rounds of %d handler sends interleaved with bare POSTs and SQS event decodes", s.rounds, s.sends)
-	p3, p3bare, err := measureSend(ctx, s.rounds, s.sends)
-	if err != nil {
-		return nil, fmt.Errorf("P3: %w", err)
+	if s.want("P3") {
+		progress(stdout, "P3: %d rounds of %d handler sends interleaved with bare POSTs and SQS event decodes", s.rounds, s.sends)
+		p3, p3bare, err := measureSend(ctx, s.rounds, s.sends)
+		if err != nil {
+			return nil, fmt.Errorf("P3: %w", err)
+		}
+		rows = append(rows, row{id: "P3", measure: "warm send through the queue handler / (bare net/http POST + aws-lambda-go's decode of the same SQS event) (1 record → 1 message, loopback)",
+			value: fmt.Sprintf("%s (%s / %s per send%s)", ratio2(p3.ratio), us(p3.a), us(p3.b), p3.spread),
+			goal:  "≤ 1.15x", met: verdict(p3.ratio <= 1.15)})
+		rows = append(rows, row{id: "P3", measure: "warm send through the queue handler / bare net/http POST alone, P3's floor before the event decode counted (context)",
+			value: fmt.Sprintf("%s (%s / %s per send%s)", ratio2(p3bare.ratio), us(p3bare.a), us(p3bare.b), p3bare.spread)})
 	}
-	rows = append(rows, row{id: "P3", measure: "warm send through the queue handler / (bare net/http POST + aws-lambda-go's decode of the same SQS event) (1 record → 1 message, loopback)",
-		value: fmt.Sprintf("%s (%s / %s per send%s)", ratio2(p3.ratio), us(p3.a), us(p3.b), p3.spread),
-		goal:  "≤ 1.15x", met: verdict(p3.ratio <= 1.15)})
-	rows = append(rows, row{id: "P3", measure: "warm send through the queue handler / bare net/http POST alone, P3's floor before the event decode counted (context)",
-		value: fmt.Sprintf("%s (%s / %s per send%s)", ratio2(p3bare.ratio), us(p3bare.a), us(p3bare.b), p3bare.spread)})
 
-	progress(stdout, "P4: %d rounds of %d 10-record batches at %v latency interleaved with bare round trips", s.rounds, s.batches, s.latency)
-	p4, err := measureBatch(ctx, s.rounds, s.batches, s.latency, queueConcurrency)
-	if err != nil {
-		return nil, fmt.Errorf("P4: %w", err)
+	if s.want("P4") {
+		progress(stdout, "P4: %d rounds of %d 10-record batches at %v latency interleaved with bare round trips", s.rounds, s.batches, s.latency)
+		p4, err := measureBatch(ctx, s.rounds, s.batches, s.latency, queueConcurrency)
+		if err != nil {
+			return nil, fmt.Errorf("P4: %w", err)
+		}
+		rows = append(rows, row{id: "P4", measure: fmt.Sprintf("10-record batch (10 conversations) at %v / one bare round trip, in process, Concurrency %d", s.latency, queueConcurrency),
+			value: fmt.Sprintf("%s (%s / %s)", ratio2(p4.ratio), ms(p4.a), ms(p4.b)),
+			goal:  "≤ 1.50x", met: verdict(p4.ratio <= 1.5)})
 	}
-	rows = append(rows, row{id: "P4", measure: fmt.Sprintf("10-record batch (10 conversations) at %v / one bare round trip, in process, Concurrency %d", s.latency, queueConcurrency),
-		value: fmt.Sprintf("%s (%s / %s)", ratio2(p4.ratio), ms(p4.a), ms(p4.b)),
-		goal:  "≤ 1.50x", met: verdict(p4.ratio <= 1.5)})
 
-	progress(stdout, "P5: TalkJS calls for n records to one conversation")
-	p5, ok, err := measureCoalescing(ctx, []int{1, 10, 25, 100})
-	if err != nil {
-		return nil, fmt.Errorf("P5: %w", err)
+	if s.want("P5") {
+		progress(stdout, "P5: TalkJS calls for n records to one conversation")
+		p5, ok, err := measureCoalescing(ctx, []int{1, 10, 25, 100})
+		if err != nil {
+			return nil, fmt.Errorf("P5: %w", err)
+		}
+		rows = append(rows, row{id: "P5", measure: "TalkJS message calls for n records to one conversation (n: calls)", value: p5, goal: "ceil(n/10)", met: verdict(ok)})
 	}
-	rows = append(rows, row{id: "P5", measure: "TalkJS message calls for n records to one conversation (n: calls)", value: p5, goal: "ceil(n/10)", met: verdict(ok)})
 
-	progress(stdout, "P6: GetSecretValue calls for %d concurrent sends in a new container", s.concurrent)
-	calls, err := measureSecretFetches(ctx, s.concurrent)
-	if err != nil {
-		return nil, fmt.Errorf("P6: %w", err)
+	if s.want("P6") {
+		progress(stdout, "P6: GetSecretValue calls for %d concurrent sends in a new container", s.concurrent)
+		calls, err := measureSecretFetches(ctx, s.concurrent)
+		if err != nil {
+			return nil, fmt.Errorf("P6: %w", err)
+		}
+		rows = append(rows, row{id: "P6", measure: fmt.Sprintf("GetSecretValue calls for %d concurrent sends in a new container (setup.From, in process)", s.concurrent),
+			value: strconv.Itoa(calls), goal: "1", met: verdict(calls == 1)})
 	}
-	rows = append(rows, row{id: "P6", measure: fmt.Sprintf("GetSecretValue calls for %d concurrent sends in a new container (setup.From, in process)", s.concurrent),
-		value: strconv.Itoa(calls), goal: "1", met: verdict(calls == 1)})
+
+	if s.want("P9") {
+		progress(stdout, "P9: %d rounds of %d webhook deliveries in queue mode interleaved with bare SendMessage calls", s.rounds, s.sends)
+		p9, err := measureIntake(ctx, s.rounds, s.sends)
+		if err != nil {
+			return nil, fmt.Errorf("P9: %w", err)
+		}
+		rows = append(rows, intakeRow(p9))
+	}
 	return rows, nil
 }
 

@@ -116,6 +116,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		if !d.faults() {
 			failed++
 		}
+		var logsTo io.Writer
+		if *logs {
+			logsTo = stderr
+		}
+		if !d.queuedIntake(len(files)+2, *dir, logsTo) {
+			failed++
+		}
 	}
 	fmt.Fprintln(stdout)
 	if *one != "" {

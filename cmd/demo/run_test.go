@@ -21,6 +21,9 @@ func TestDemo(t *testing.T) {
 		"[github] *Issue #1 opened* by Codertocat",
 		"retry [fault-1 fault-2]",
 		"401 {\"error\":\"signature not verified\"}",
+		"202 {\"queued\":[{\"conversationId\":\"github-codertocat-hello-world",
+		"✓ accepted and queued, then delivered by the queue function",
+		"✓ accepted while TalkJS was down, retried, delivered once TalkJS was back",
 	} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("transcript lacks %q", want)

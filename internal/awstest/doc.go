@@ -4,6 +4,8 @@
 // awsJson1_0), so the real aws-sdk-go-v2 clients can be pointed at it through
 // AWS_ENDPOINT_URL_SECRETS_MANAGER / AWS_ENDPOINT_URL_SQS or a config's
 // BaseEndpoint. It rejects requests that are not SigV4-signed, counts calls,
-// keeps what was sent to SQS, and injects faults on demand. It is test code:
+// keeps what was sent to SQS (deduplicating FIFO messages by their
+// deduplication id), and injects faults on demand, for every operation or
+// one (FailOperation). It is test code:
 // it keeps everything in memory and never talks to AWS.
 package awstest

@@ -43,6 +43,10 @@ type Server struct {
 	sent     []Message
 	failNext int
 	failAll  bool
+	failOps  map[string]bool
+	// dedup maps a FIFO queue URL and deduplication id to the message id
+	// SendMessage gave the first message with them.
+	dedup map[string]string
 }
 
 type secret struct {
@@ -64,7 +68,7 @@ type Message struct {
 
 // New returns an empty endpoint: no secrets, no messages, no faults.
 func New() *Server {
-	return &Server{secrets: map[string]secret{}, calls: map[string]int{}}
+	return &Server{secrets: map[string]secret{}, calls: map[string]int{}, failOps: map[string]bool{}, dedup: map[string]string{}}
 }
 
 // SetSecret creates the secret id or gives it a new current value (a new
@@ -111,6 +115,16 @@ func (s *Server) FailNext(n int) {
 func (s *Server) Fail(on bool) {
 	s.mu.Lock()
 	s.failAll = on
+	s.mu.Unlock()
+}
+
+// FailOperation makes every request for operation (SendMessage,
+// GetSecretValue) fail with 503 ServiceUnavailable until
+// FailOperation(operation, false), while the other operations work: SQS
+// down while the secret is still readable, say.
+func (s *Server) FailOperation(operation string, on bool) {
+	s.mu.Lock()
+	s.failOps[operation] = on
 	s.mu.Unlock()
 }
 
@@ -183,7 +197,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.calls[target]++
 	fault := ""
 	switch {
-	case s.failAll:
+	case s.failAll, s.failOps[target]:
 		fault = "unavailable"
 	case s.failNext > 0:
 		s.failNext--
@@ -303,7 +317,24 @@ func (s *Server) sendMessage(w http.ResponseWriter, body []byte) {
 		attrs[k] = v.StringValue
 	}
 	s.mu.Lock()
+	// A FIFO queue accepts a message whose deduplication id it has seen
+	// and does not deliver it again. SQS does so for 5 minutes; this
+	// server for its lifetime, and it answers with the first message's id
+	// (the SQS docs do not say which id the accepted duplicate gets).
+	dedupKey := ""
+	if strings.HasSuffix(in.QueueURL, ".fifo") && in.MessageDeduplicationID != "" {
+		dedupKey = in.QueueURL + "\x00" + in.MessageDeduplicationID
+		if id, dup := s.dedup[dedupKey]; dup {
+			s.mu.Unlock()
+			sum := md5.Sum([]byte(in.MessageBody))
+			writeJSON(w, map[string]any{"MessageId": id, "MD5OfMessageBody": hex.EncodeToString(sum[:])})
+			return
+		}
+	}
 	id := fmt.Sprintf("00000000-0000-4000-9000-%012d", len(s.sent)+1)
+	if dedupKey != "" {
+		s.dedup[dedupKey] = id
+	}
 	s.sent = append(s.sent, Message{
 		MessageID: id, QueueURL: in.QueueURL, Body: in.MessageBody,
 		MessageGroupID: in.MessageGroupID, MessageDeduplicationID: in.MessageDeduplicationID, Attributes: attrs,

@@ -196,3 +196,56 @@ func TestRejectsUnsigned(t *testing.T) {
 		t.Errorf("unsigned requests counted as calls: %d", got)
 	}
 }
+
+// TestFIFODeduplication: a FIFO queue stores a deduplication id once and
+// answers its repeat with the first message's id; a standard queue stores
+// every message.
+func TestFIFODeduplication(t *testing.T) {
+	s, cfg := start(t)
+	q := sqs.NewFromConfig(cfg)
+	send := func(url, dedup string) string {
+		t.Helper()
+		in := &sqs.SendMessageInput{QueueUrl: aws.String(url), MessageBody: aws.String("b-" + dedup)}
+		if strings.HasSuffix(url, ".fifo") {
+			in.MessageGroupId, in.MessageDeduplicationId = aws.String("g"), aws.String(dedup)
+		}
+		out, err := q.SendMessage(t.Context(), in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return aws.ToString(out.MessageId)
+	}
+	fifo, std := awstest.QueueURL("c.fifo"), awstest.QueueURL("c")
+	first := send(fifo, "d1")
+	if again := send(fifo, "d1"); again != first {
+		t.Errorf("repeat answered id %s, want the first's %s", again, first)
+	}
+	send(fifo, "d2")
+	send(std, "d1")
+	send(std, "d1")
+	count := map[string]int{}
+	for _, m := range s.Sent() {
+		count[m.QueueURL]++
+	}
+	if count[fifo] != 2 || count[std] != 2 {
+		t.Errorf("stored %v, want 2 FIFO messages (one deduplicated) and 2 standard ones", count)
+	}
+}
+
+// TestFailOperation fails SendMessage while secrets stay readable.
+func TestFailOperation(t *testing.T) {
+	s, cfg := start(t)
+	s.SetSecret("x", "v")
+	s.FailOperation(awstest.SendMessage, true)
+	q, sm := sqs.NewFromConfig(cfg), secretsmanager.NewFromConfig(cfg)
+	if _, err := q.SendMessage(t.Context(), &sqs.SendMessageInput{QueueUrl: aws.String(awstest.QueueURL("c")), MessageBody: aws.String("b")}); err == nil {
+		t.Error("SendMessage succeeded while failing")
+	}
+	if _, err := sm.GetSecretValue(t.Context(), &secretsmanager.GetSecretValueInput{SecretId: aws.String("x")}); err != nil {
+		t.Errorf("GetSecretValue failed with only SendMessage failing: %v", err)
+	}
+	s.FailOperation(awstest.SendMessage, false)
+	if _, err := q.SendMessage(t.Context(), &sqs.SendMessageInput{QueueUrl: aws.String(awstest.QueueURL("c")), MessageBody: aws.String("b")}); err != nil {
+		t.Errorf("SendMessage after the fault: %v", err)
+	}
+}

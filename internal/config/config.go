@@ -20,6 +20,7 @@ const (
 	EnvRoutesFile       = "BRIDGE_CONFIG"
 	EnvSecretCacheTTL   = "SECRET_CACHE_TTL"
 	EnvRejectsQueueURL  = "REJECTS_QUEUE_URL"
+	EnvCommandQueueURL  = "COMMAND_QUEUE_URL"
 	EnvLogLevel         = "LOG_LEVEL"
 	EnvMetricsNamespace = "BRIDGE_METRICS_NAMESPACE"
 	EnvPublicBaseURL    = "WEBHOOK_PUBLIC_URL"
@@ -37,6 +38,7 @@ var Variables = []string{
 	EnvRoutesFile,
 	EnvSecretCacheTTL,
 	EnvRejectsQueueURL,
+	EnvCommandQueueURL,
 	EnvLogLevel,
 	EnvMetricsNamespace,
 	EnvPublicBaseURL,
@@ -70,6 +72,10 @@ type Config struct {
 	// RejectsQueueURL is the SQS queue for records that can never be delivered;
 	// empty means rejects are only logged.
 	RejectsQueueURL string
+	// CommandQueueURL is, for the webhook function, the SQS queue it puts
+	// verified and mapped sends on (the queue function's), answering 202
+	// instead of calling TalkJS; empty means direct delivery.
+	CommandQueueURL string
 	// LogLevel is the minimum level logged.
 	LogLevel slog.Level
 	// MetricsNamespace is the CloudWatch namespace of the EMF metrics.
@@ -94,6 +100,7 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		RoutesFile:       get(EnvRoutesFile),
 		SecretCacheTTL:   DefaultSecretCacheTTL,
 		RejectsQueueURL:  get(EnvRejectsQueueURL),
+		CommandQueueURL:  get(EnvCommandQueueURL),
 		LogLevel:         DefaultLogLevel,
 		MetricsNamespace: DefaultMetricsNamespace,
 	}
@@ -140,6 +147,16 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		}
 	}
 
+	if v := c.CommandQueueURL; v != "" {
+		// A queue URL ends in /<account>/<queue name>; a URL without the
+		// name (the endpoint alone) would fail every webhook at SendMessage,
+		// after start-up, so it is refused here.
+		u, err := url.Parse(v)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" || !queuePath(u.Path) {
+			return Config{}, fmt.Errorf("config: %s=%q is not an SQS queue URL (e.g. https://sqs.us-east-1.amazonaws.com/123456789012/talkjs-bridge-commands, or ....fifo for a FIFO queue)", EnvCommandQueueURL, v)
+		}
+	}
+
 	if v := get(EnvLogLevel); v != "" {
 		lvl, ok := parseLevel(v)
 		if !ok {
@@ -163,6 +180,13 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		c.MetricsNamespace = v
 	}
 	return c, nil
+}
+
+// queuePath reports whether p is /<account>/<queue name>, as in every SQS
+// queue URL.
+func queuePath(p string) bool {
+	parts := strings.Split(strings.TrimPrefix(p, "/"), "/")
+	return len(parts) == 2 && parts[0] != "" && parts[1] != ""
 }
 
 func parseLevel(s string) (slog.Level, bool) {
@@ -194,8 +218,8 @@ func (c Config) String() string {
 	if c.SecretKey != "" {
 		key = "set"
 	}
-	return fmt.Sprintf("appId=%q secretId=%q secretKey=%s apiUrl=%q routes=%q secretCacheTTL=%s rejectsQueue=%q logLevel=%s metricsNamespace=%q",
-		c.AppID, c.SecretID, key, c.APIURL, c.RoutesFile, c.SecretCacheTTL, c.RejectsQueueURL, c.LogLevel, c.MetricsNamespace)
+	return fmt.Sprintf("appId=%q secretId=%q secretKey=%s apiUrl=%q routes=%q secretCacheTTL=%s rejectsQueue=%q commandQueue=%q logLevel=%s metricsNamespace=%q",
+		c.AppID, c.SecretID, key, c.APIURL, c.RoutesFile, c.SecretCacheTTL, c.RejectsQueueURL, c.CommandQueueURL, c.LogLevel, c.MetricsNamespace)
 }
 
 // LogValue makes slog print the configuration without the secret key.
@@ -208,6 +232,7 @@ func (c Config) LogValue() slog.Value {
 		slog.String("routes", c.RoutesFile),
 		slog.Duration("secretCacheTTL", c.SecretCacheTTL),
 		slog.String("rejectsQueue", c.RejectsQueueURL),
+		slog.String("commandQueue", c.CommandQueueURL),
 		slog.String("logLevel", c.LogLevel.String()),
 		slog.String("metricsNamespace", c.MetricsNamespace),
 	)

@@ -161,7 +161,9 @@ func (s *Server) serveQueue(w http.ResponseWriter, r *http.Request) {
 		ev = events.SQSEvent{Records: []events.SQSMessage{{MessageId: id, Body: string(body), EventSourceARN: "arn:aws:sqs:local:000000000000:dev"}}}
 	}
 	resp, err := s.queue.Handle(r.Context(), ev)
-	if err != nil {
+	// A batch whose every record failed is an error only so that Lambda's
+	// event source backs off; here the response says it all.
+	if err != nil && !errors.Is(err, queue.ErrBatchFailed) {
 		writeJSON(w, http.StatusInternalServerError, map[string]string{"error": err.Error()})
 		return
 	}

@@ -9,4 +9,10 @@
 // and webhook secrets from the local Secrets Manager as one JSON secret, so
 // the deployed code path (TALKJS_SECRET_ID, lazy fetch, cache) is the one
 // that runs; only the endpoints and the credentials are fake.
+//
+// With Options.Queued the webhook function runs in queue mode, as deployed by
+// default (COMMAND_QUEUE_URL on a local command queue, FIFO with
+// Options.FIFO), and Stack.DeliverQueued plays the SQS event source: it hands
+// what was queued to the queue function in batches, keeps what failed and
+// may deliver every batch twice.
 package localrun

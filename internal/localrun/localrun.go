@@ -40,6 +40,11 @@ const SecretName = "talkjs-bridge/local"
 // given (REJECTS_QUEUE_URL).
 const RejectsQueueName = "talkjs-bridge-rejects"
 
+// CommandQueueName is the name of the command queue the webhook function is
+// given (COMMAND_QUEUE_URL) with Options.Queued; ".fifo" is added with
+// Options.FIFO.
+const CommandQueueName = "talkjs-bridge-commands"
+
 // Options configures Start. The zero value runs all three functions against
 // the emulator with the demo app and secrets, building into a temporary
 // directory.
@@ -71,6 +76,13 @@ type Options struct {
 	// Logs, when set, receives everything the emulator and the functions
 	// print, each line prefixed with the function's name.
 	Logs io.Writer
+	// Queued runs the webhook function in queue mode, as template.yaml
+	// deploys it by default: COMMAND_QUEUE_URL is set to the command queue
+	// of the local SQS endpoint, and Stack.DeliverQueued hands what it
+	// queued to the queue function.
+	Queued bool
+	// FIFO makes that command queue a FIFO queue (its URL ends in .fifo).
+	FIFO bool
 }
 
 // Stack is a running bridge. Its methods are safe for concurrent use;
@@ -91,6 +103,9 @@ type Stack struct {
 	SecretARN string
 	// RejectsQueueURL is the queue function's REJECTS_QUEUE_URL.
 	RejectsQueueURL string
+	// CommandQueueURL is the webhook function's COMMAND_QUEUE_URL with
+	// Options.Queued, else "".
+	CommandQueueURL string
 	// BuildDir holds <function>/bootstrap.
 	BuildDir string
 
@@ -102,6 +117,11 @@ type Stack struct {
 
 	closeOnce sync.Once
 	closeErr  error
+
+	// What DeliverQueued did with the command queue's messages.
+	queueMu  sync.Mutex
+	deleted  map[string]bool
+	receives map[string]int
 }
 
 // Start builds the bootstraps (unless Options.Prebuilt), starts the TalkJS
@@ -137,7 +157,8 @@ func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
 		hooks = democreds.WebhookSecrets()
 	}
 
-	s := &Stack{AppID: appID, key: key, BuildDir: opts.BuildDir, functions: make(map[string]*rietest.Function)}
+	s := &Stack{AppID: appID, key: key, BuildDir: opts.BuildDir, functions: make(map[string]*rietest.Function),
+		deleted: make(map[string]bool), receives: make(map[string]int)}
 	defer func() {
 		if err != nil {
 			_ = s.Close()
@@ -173,6 +194,13 @@ func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
 	s.AWS.SetSecret(SecretName, string(secret))
 	s.SecretARN = awstest.SecretARN(SecretName)
 	s.RejectsQueueURL = awstest.QueueURL(RejectsQueueName)
+	if opts.Queued {
+		name := CommandQueueName
+		if opts.FIFO {
+			name += ".fifo"
+		}
+		s.CommandQueueURL = awstest.QueueURL(name)
+	}
 
 	for _, fn := range fns {
 		ro := rietest.Options{Env: s.env(fn, opts.Env), Timeout: opts.Timeout}
@@ -209,6 +237,9 @@ func (s *Stack) env(fn string, extra []string) []string {
 	}
 	if fn == Queue {
 		env = append(env, "REJECTS_QUEUE_URL="+s.RejectsQueueURL)
+	}
+	if fn == Webhook && s.CommandQueueURL != "" {
+		env = append(env, "COMMAND_QUEUE_URL="+s.CommandQueueURL)
 	}
 	return append(env, extra...)
 }

@@ -15,9 +15,11 @@ import (
 // what runs locally and what is measured is what is deployed. A new handler
 // setting goes here.
 
-// Webhook builds the webhook handler.
+// Webhook builds the webhook handler. With COMMAND_QUEUE_URL it runs in
+// queue mode: what it verifies and maps goes on that queue through SQS
+// (From loaded the AWS configuration for it) instead of to TalkJS.
 func (d *Deps) Webhook() *webhook.Server {
-	return &webhook.Server{
+	s := &webhook.Server{
 		Routes:  d.Routes,
 		TalkJS:  d.TalkJS,
 		Secrets: d.WebhookSecrets(),
@@ -27,6 +29,10 @@ func (d *Deps) Webhook() *webhook.Server {
 		// not the one the API Gateway event tells.
 		PublicBaseURL: d.Config.PublicBaseURL,
 	}
+	if url := d.Config.CommandQueueURL; url != "" && d.AWS != nil {
+		s.Queue = webhook.NewSQSCommandQueue(sqs.NewFromConfig(*d.AWS), url)
+	}
+	return s
 }
 
 // Queue builds the queue handler. When REJECTS_QUEUE_URL is set, what can

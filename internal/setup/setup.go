@@ -104,6 +104,14 @@ func From(ctx context.Context, getenv func(string) string, function string, out 
 		d.Secrets = s
 	}
 
+	if cfg.CommandQueueURL != "" {
+		// Loaded here, where errors stop the start, so that Webhook, which
+		// cannot fail, finds it.
+		if _, err := d.AWSConfig(ctx); err != nil {
+			return nil, err
+		}
+	}
+
 	appID := cfg.AppID
 	if appID == "" {
 		actx, cancel := context.WithTimeout(ctx, appIDTimeout)

@@ -66,3 +66,32 @@ func TestWebhookSecretsFromEnv(t *testing.T) {
 		t.Error("stripe secret found though none was given")
 	}
 }
+
+// TestWebhookQueueMode: COMMAND_QUEUE_URL puts the webhook handler in queue
+// mode on that queue; without it the handler delivers directly.
+func TestWebhookQueueMode(t *testing.T) {
+	t.Setenv("AWS_REGION", "us-east-1")
+	t.Setenv("AWS_ACCESS_KEY_ID", "AKIDTESTTESTTESTTEST")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "fake-secret-access-key")
+	t.Setenv("AWS_CONFIG_FILE", "/nonexistent")
+	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent")
+	const url = "https://sqs.us-east-1.amazonaws.com/123456789012/commands.fifo"
+	for _, tt := range []struct {
+		name, url string
+	}{{"queue mode", url}, {"direct", ""}} {
+		t.Run(tt.name, func(t *testing.T) {
+			env := map[string]string{"TALKJS_APP_ID": "t1", "TALKJS_SECRET_KEY": "sk_test_x_0123456789", "COMMAND_QUEUE_URL": tt.url}
+			d, err := From(t.Context(), func(k string) string { return env[k] }, "webhook", &bytes.Buffer{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			q := d.Webhook().Queue
+			switch {
+			case tt.url == "" && q != nil:
+				t.Errorf("queue mode without %s", "COMMAND_QUEUE_URL")
+			case tt.url != "" && (q == nil || q.URL != tt.url || !q.FIFO() || q.Send == nil):
+				t.Errorf("Queue = %+v, want the FIFO queue %s", q, tt.url)
+			}
+		})
+	}
+}

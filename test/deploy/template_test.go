@@ -175,11 +175,74 @@ func (tmpl samTemplate) queue(t *testing.T, id string) *sqs.Queue {
 	if !ok || r.Type != "AWS::SQS::Queue" {
 		t.Fatalf("%s is not an AWS::SQS::Queue in template.yaml", id)
 	}
+	var raw any
+	if err := json.Unmarshal(r.raw, &raw); err != nil {
+		t.Fatalf("%s: decode queue: %v", id, err)
+	}
+	// goformation's typed fields cannot hold an Fn::If (FifoQueue's, say):
+	// the queue is decoded as deployed with the parameters' defaults.
+	b, err := json.Marshal(resolveIfs(raw, defaultConditions))
+	if err != nil {
+		t.Fatal(err)
+	}
 	var q sqs.Queue
-	if err := json.Unmarshal(r.raw, &q); err != nil {
+	if err := json.Unmarshal(b, &q); err != nil {
 		t.Fatalf("%s: decode queue: %v", id, err)
 	}
 	return &q
+}
+
+// defaultConditions are the template's conditions with every parameter at
+// its default: queued intake, a standard command queue.
+var defaultConditions = map[string]bool{"QueuedIntake": true, "FifoCommandQueue": false}
+
+// resolveIfs replaces each Fn::If whose condition conds knows with the
+// branch it picks, dropping a key or list element whose value becomes
+// AWS::NoValue.
+func resolveIfs(v any, conds map[string]bool) any {
+	noValue := func(x any) bool { return ref(x) == "AWS::NoValue" }
+	switch v := v.(type) {
+	case map[string]any:
+		if args, ok := v["Fn::If"].([]any); ok && len(v) == 1 && len(args) == 3 {
+			name, _ := args[0].(string)
+			if c, known := conds[name]; known {
+				if c {
+					return resolveIfs(args[1], conds)
+				}
+				return resolveIfs(args[2], conds)
+			}
+		}
+		out := map[string]any{}
+		for k, x := range v {
+			if r := resolveIfs(x, conds); !noValue(r) {
+				out[k] = r
+			}
+		}
+		return out
+	case []any:
+		var out []any
+		for _, x := range v {
+			if r := resolveIfs(x, conds); !noValue(r) {
+				out = append(out, r)
+			}
+		}
+		return out
+	}
+	return v
+}
+
+// ifArgs returns the condition and both branches of {"Fn::If": [c, a, b]}.
+func ifArgs(v any) (cond string, yes, no any, ok bool) {
+	m, isMap := v.(map[string]any)
+	if !isMap || len(m) != 1 {
+		return "", nil, nil, false
+	}
+	args, isList := m["Fn::If"].([]any)
+	if !isList || len(args) != 3 {
+		return "", nil, nil, false
+	}
+	cond, _ = args[0].(string)
+	return cond, args[1], args[2], cond != ""
 }
 
 // ref returns X for {"Ref": X}, else "".
@@ -326,6 +389,53 @@ func TestTemplate(t *testing.T) {
 		tmpl.queue(t, "RejectsQueue")
 	})
 
+	t.Run("webhook intake: queued by default, FIFO on demand", func(t *testing.T) {
+		for name, def := range map[string]string{"WebhookIntake": "queued", "CommandQueueFifo": "false"} {
+			p, ok := tmpl.Parameters[name]
+			if !ok {
+				t.Errorf("no parameter %s", name)
+				continue
+			}
+			if p.Default != def {
+				t.Errorf("parameter %s: Default = %v, want %q", name, p.Default, def)
+			}
+		}
+		if got := tmpl.Parameters["WebhookIntake"].AllowedValues; !slices.Equal(got, []any{"queued", "direct"}) {
+			t.Errorf("WebhookIntake AllowedValues = %v, want [queued direct]", got)
+		}
+		for name, want := range map[string]string{
+			"QueuedIntake":     `{"Fn::Equals":[{"Ref":"WebhookIntake"},"queued"]}`,
+			"FifoCommandQueue": `{"Fn::Equals":[{"Ref":"CommandQueueFifo"},"true"]}`,
+		} {
+			if b, _ := json.Marshal(tmpl.Conditions[name]); string(b) != want {
+				t.Errorf("condition %s = %s, want %s", name, b, want)
+			}
+		}
+		for id, f := range fns {
+			v, set := f.Environment.Variables[config.EnvCommandQueueURL]
+			if id != "WebhookFunction" {
+				if set {
+					t.Errorf("%s sets %s; only the webhook function enqueues", id, config.EnvCommandQueueURL)
+				}
+				continue
+			}
+			cond, yes, no, ok := ifArgs(v)
+			if !ok || cond != "QueuedIntake" || ref(yes) != "CommandQueue" || ref(no) != "AWS::NoValue" {
+				t.Errorf("WebhookFunction %s = %v, want !If [QueuedIntake, !Ref CommandQueue, !Ref AWS::NoValue]", config.EnvCommandQueueURL, v)
+			}
+		}
+		for _, id := range []string{"CommandQueue", "DeadLetterQueue"} {
+			var q struct{ Properties map[string]any }
+			if err := json.Unmarshal(tmpl.Resources[id].raw, &q); err != nil {
+				t.Fatal(err)
+			}
+			cond, yes, no, ok := ifArgs(q.Properties["FifoQueue"])
+			if !ok || cond != "FifoCommandQueue" || yes != true || ref(no) != "AWS::NoValue" {
+				t.Errorf("%s FifoQueue = %v, want !If [FifoCommandQueue, true, !Ref AWS::NoValue] (a FIFO queue needs a FIFO dead-letter queue)", id, q.Properties["FifoQueue"])
+			}
+		}
+	})
+
 	t.Run("tracing is active", func(t *testing.T) {
 		for id, f := range fns {
 			if f.Tracing != "Active" {
@@ -388,9 +498,18 @@ func TestTemplate(t *testing.T) {
 			t.Errorf("FunctionResponseTypes = %v, want [ReportBatchItemFailures]: without it one failed record makes SQS deliver the whole batch again", p["FunctionResponseTypes"])
 		}
 		scaling, _ := p["ScalingConfig"].(map[string]any)
+		window := p["MaximumBatchingWindowInSeconds"]
+		// Lambda refuses a batching window on a FIFO queue: the window is
+		// left out when CommandQueueFifo makes the queue FIFO.
+		if cond, yes, no, ok := ifArgs(window); ok {
+			if cond != "FifoCommandQueue" || ref(yes) != "AWS::NoValue" {
+				t.Errorf("MaximumBatchingWindowInSeconds = %v, want !If [FifoCommandQueue, !Ref AWS::NoValue, !Ref <parameter>]", window)
+			}
+			window = no
+		}
 		for key, v := range map[string]any{
 			"BatchSize":                        p["BatchSize"],
-			"MaximumBatchingWindowInSeconds":   p["MaximumBatchingWindowInSeconds"],
+			"MaximumBatchingWindowInSeconds":   window,
 			"ScalingConfig.MaximumConcurrency": scaling["MaximumConcurrency"],
 		} {
 			param := ref(v)
@@ -437,23 +556,23 @@ func TestTemplate(t *testing.T) {
 		// the SQS event. They come from the transform, not from this template,
 		// and are the one documented exception; the template adds no managed
 		// policies of its own, so every grant it writes is checked here.
+		// A policy under !If [Condition, policy, !Ref AWS::NoValue] is
+		// granted only under that condition: "<resource> if <Condition>".
 		want := map[string]map[string]string{
-			"WebhookFunction":  {"secretsmanager:GetSecretValue": "Ref TalkJSSecretArn", "kms:Decrypt": "Ref SecretKmsKeyArn"},
-			"QueueFunction":    {"secretsmanager:GetSecretValue": "Ref TalkJSSecretArn", "kms:Decrypt": "Ref SecretKmsKeyArn", "sqs:SendMessage": "GetAtt RejectsQueue.Arn"},
-			"ScheduleFunction": {"secretsmanager:GetSecretValue": "Ref TalkJSSecretArn", "kms:Decrypt": "Ref SecretKmsKeyArn"},
+			"WebhookFunction":  {"secretsmanager:GetSecretValue": "Ref TalkJSSecretArn", "kms:Decrypt": "Ref SecretKmsKeyArn if HasSecretKmsKey", "sqs:SendMessage": "GetAtt CommandQueue.Arn if QueuedIntake"},
+			"QueueFunction":    {"secretsmanager:GetSecretValue": "Ref TalkJSSecretArn", "kms:Decrypt": "Ref SecretKmsKeyArn if HasSecretKmsKey", "sqs:SendMessage": "GetAtt RejectsQueue.Arn"},
+			"ScheduleFunction": {"secretsmanager:GetSecretValue": "Ref TalkJSSecretArn", "kms:Decrypt": "Ref SecretKmsKeyArn if HasSecretKmsKey"},
 		}
 		for id, f := range fns {
 			got := map[string]string{}
 			for i, p := range f.Policies {
-				// !If [Condition, policy, !Ref AWS::NoValue]: the policy
-				// is checked as if the condition held.
-				if m, ok := p.(map[string]any); ok {
-					if args, ok := m["Fn::If"].([]any); ok && len(args) == 3 {
-						if ref(args[2]) != "AWS::NoValue" {
-							t.Errorf("%s: Policies[%d]: !If's else branch is %v, want !Ref AWS::NoValue", id, i, args[2])
-						}
-						p = args[1]
+				suffix := ""
+				if cond, yes, no, ok := ifArgs(p); ok {
+					if ref(no) != "AWS::NoValue" {
+						t.Errorf("%s: Policies[%d] = %v: a conditional policy must be !If [Condition, policy, !Ref AWS::NoValue]", id, i, p)
+						continue
 					}
+					p, suffix = yes, " if "+cond
 				}
 				m, ok := p.(map[string]any)
 				if !ok {
@@ -467,7 +586,7 @@ func TestTemplate(t *testing.T) {
 				}
 				for j, s := range stmts {
 					for action, res := range checkStatement(t, fmt.Sprintf("%s: Policies[%d].Statement[%d]", id, i, j), s) {
-						got[action] = res
+						got[action] = res + suffix
 					}
 				}
 			}

@@ -24,6 +24,10 @@ type Command struct {
 	Conversation *ConversationSpec `json:"conversation,omitempty"`
 	// Users, when present, are upserted first (for example a bot sender).
 	Users map[string]talkjs.UserUpdate `json:"users,omitempty"`
+	// Recipients, when present, join the conversation with these settings
+	// after it is upserted (a route's notify block): existing TalkJS users
+	// whom TalkJS then notifies of UserMessages.
+	Recipients map[string]talkjs.Participation `json:"recipients,omitempty"`
 	// Messages to send, in order; Message is the one-message shorthand.
 	Messages []talkjs.NewMessage `json:"messages,omitempty"`
 	Message  *talkjs.NewMessage  `json:"message,omitempty"`
@@ -37,6 +41,10 @@ type ConversationSpec struct {
 	PhotoURL     *string           `json:"photoUrl,omitempty"`
 	Participants []string          `json:"participants,omitempty"`
 	Custom       map[string]string `json:"custom,omitempty"`
+	// WelcomeMessages are the conversation's welcome messages, as a route's
+	// conversation.welcomeMessages sets them (the webhook's queue mode
+	// enqueues what its routes render).
+	WelcomeMessages []string `json:"welcomeMessages,omitempty"`
 }
 
 // Routed is the body of an SQS record to map through a route of the routes
@@ -184,6 +192,11 @@ func (c *Command) validate() error {
 	for _, id := range slices.Sorted(maps.Keys(c.Users)) {
 		if err := talkjs.ValidateID(talkjs.KindUser, id); err != nil {
 			return bad("users: %v", err)
+		}
+	}
+	for _, id := range slices.Sorted(maps.Keys(c.Recipients)) {
+		if err := talkjs.ValidateID(talkjs.KindUser, id); err != nil {
+			return bad("recipients: %v", err)
 		}
 	}
 	if c.Message != nil && len(c.Messages) > 0 {

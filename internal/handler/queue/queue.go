@@ -74,7 +74,20 @@ type Handler struct {
 	Memo *dispatch.Memo
 }
 
-// Handle delivers the batch and reports the records SQS should deliver again.
+// ErrBatchFailed is returned when every record of a batch is to be
+// delivered again. Lambda then counts the invocation as failed, and an
+// SQS event source backs off, lowering its concurrency, after a function
+// error (it does not after a partial batch response): while TalkJS is down
+// the queue is polled less instead of spinning through its receives.
+// Returning every record as a batch item failure would redeliver the same
+// records; the error only adds the backoff and an Errors metric, as
+// Powertools' BatchProcessingError does.
+var ErrBatchFailed = errors.New("queue: every record of the batch failed and will be delivered again")
+
+// Handle delivers the batch and reports the records SQS should deliver
+// again. When every record is to be delivered again it returns the
+// response and an error matching ErrBatchFailed (see there). Safe to retry:
+// idempotency keys make a redelivered record one message.
 func (h *Handler) Handle(ctx context.Context, ev events.SQSEvent) (events.SQSEventResponse, error) {
 	items := make([]dispatch.Item, len(ev.Records))
 	for i, rec := range ev.Records {
@@ -134,6 +147,11 @@ func (h *Handler) Handle(ctx context.Context, ev events.SQSEvent) (events.SQSEve
 			log.ErrorContext(ctx, "record rejected", append([]any{"reason", res.Err.Error()}, answerAttrs(res.Err)...)...)
 		}
 	}
+	if n := len(ev.Records); n > 0 && len(resp.BatchItemFailures) == n {
+		// No reason in the error: Lambda prints it outside the redacting
+		// logger, and the log lines above hold every record's reason.
+		return resp, fmt.Errorf("%w (%d records)", ErrBatchFailed, n)
+	}
 	return resp, nil
 }
 
@@ -175,13 +193,14 @@ func (h *Handler) item(ctx context.Context, rec events.SQSMessage) (it dispatch.
 		return it
 	}
 	c.keys(rec.MessageId)
-	send := mapping.Send{ConversationID: c.ConversationID, Users: c.Users, Messages: c.Messages}
+	send := mapping.Send{ConversationID: c.ConversationID, Users: c.Users, Recipients: c.Recipients, Messages: c.Messages}
 	if c.Conversation != nil {
 		send.Conversation = &talkjs.ConversationUpdate{
-			Subject:      c.Conversation.Subject,
-			PhotoURL:     c.Conversation.PhotoURL,
-			Participants: c.Conversation.Participants,
-			Custom:       c.Conversation.Custom,
+			Subject:         c.Conversation.Subject,
+			PhotoURL:        c.Conversation.PhotoURL,
+			Participants:    c.Conversation.Participants,
+			Custom:          c.Conversation.Custom,
+			WelcomeMessages: c.Conversation.WelcomeMessages,
 		}
 	}
 	it.Sends = []mapping.Send{send}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http/httptest"
 	"os"
@@ -192,8 +193,8 @@ func TestRejectsQueueDownKeepsTheRecord(t *testing.T) {
 	e := newEnv(t, awstest.QueueURL("rejects"))
 	e.aws.Fail(true)
 	resp, err := e.h.Handle(t.Context(), events.SQSEvent{Records: []events.SQSMessage{record("bad-1", `{}`)}})
-	if err != nil {
-		t.Fatal(err)
+	if !errors.Is(err, queue.ErrBatchFailed) {
+		t.Fatalf("Handle error %v, want ErrBatchFailed: the one record is retried", err)
 	}
 	if got := failures(resp); !slices.Equal(got, []string{"bad-1"}) {
 		t.Errorf("failures %v: a rejected record that cannot be forwarded must stay in SQS", got)
@@ -212,8 +213,8 @@ func TestSecretUnavailableIsRetried(t *testing.T) {
 	resp, err := e.h.Handle(t.Context(), events.SQSEvent{Records: []events.SQSMessage{
 		record("m-1", `{"conversationId":"a","message":{"type":"SystemMessage","text":"x"}}`),
 	}})
-	if err != nil {
-		t.Fatal(err)
+	if !errors.Is(err, queue.ErrBatchFailed) {
+		t.Fatalf("Handle error %v, want ErrBatchFailed: the one record is retried", err)
 	}
 	if got := failures(resp); !slices.Equal(got, []string{"m-1"}) {
 		t.Errorf("failures %v, want m-1 retried while the secret is unavailable", got)
@@ -315,5 +316,41 @@ func TestHungCallDoesNotBlockRejects(t *testing.T) {
 	}
 	if n := len(e.emu.Messages("good")); n != 1 {
 		t.Errorf("the good record's conversation has %d messages, want 1", n)
+	}
+}
+
+// TestEveryRecordFailing checks the decision for a batch whose every record
+// is to be delivered again: the invocation fails (ErrBatchFailed), so the
+// SQS event source backs off, and the response still lists every record. A
+// batch with anything sent or rejected answers normally.
+func TestEveryRecordFailing(t *testing.T) {
+	cmd := func(conv string) string {
+		return `{"conversationId":"` + conv + `","message":{"type":"SystemMessage","text":"x"}}`
+	}
+	tests := []struct {
+		name     string
+		records  []events.SQSMessage
+		failures []string
+		wantErr  bool
+	}{
+		{name: "every record fails", records: []events.SQSMessage{record("f-1", cmd("down")), record("f-2", cmd("down-2"))}, failures: []string{"f-1", "f-2"}, wantErr: true},
+		{name: "one sent, one fails", records: []events.SQSMessage{record("ok-1", cmd("up")), record("f-1", cmd("down"))}, failures: []string{"f-1"}},
+		{name: "one rejected, one fails", records: []events.SQSMessage{record("bad-1", `{}`), record("f-1", cmd("down"))}, failures: []string{"f-1"}},
+		{name: "every record rejected", records: []events.SQSMessage{record("bad-1", `{}`), record("bad-2", "x")}},
+		{name: "empty batch", records: nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv(t, "")
+			e.emu.AddFault(talkjstest.Fault{ConversationID: "down", Status: 503})
+			e.emu.AddFault(talkjstest.Fault{ConversationID: "down-2", Status: 500})
+			resp, err := e.h.Handle(t.Context(), events.SQSEvent{Records: tt.records})
+			if got := errors.Is(err, queue.ErrBatchFailed); got != tt.wantErr || (err != nil && !got) {
+				t.Errorf("Handle error %v, want ErrBatchFailed: %v", err, tt.wantErr)
+			}
+			if got := failures(resp); !slices.Equal(got, tt.failures) && len(got)+len(tt.failures) > 0 {
+				t.Errorf("batch item failures %v, want %v", got, tt.failures)
+			}
+		})
 	}
 }

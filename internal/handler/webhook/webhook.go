@@ -62,6 +62,9 @@ type Server struct {
 	// the URL a signing scheme checks (Twilio) is then
 	// PublicBaseURL/webhooks/<route>[?query] instead of the one the event tells.
 	PublicBaseURL string
+	// Queue, when set, is the command queue a verified and mapped delivery
+	// is put on (queue mode, enqueue.go): answered 202, no TalkJS call.
+	Queue *CommandQueue
 }
 
 // sentBody is the answer to a delivered webhook, and to one TalkJS refused
@@ -127,6 +130,9 @@ func (s *Server) Serve(ctx context.Context, req Request) (resp Response) {
 	if len(res.Sends) == 0 {
 		log.InfoContext(ctx, "webhook accepted, no action matched", "skipped", res.Skipped)
 		return jsonAnswer(s.notHandledStatus(req.Route), map[string]any{"sent": []any{}, "skipped": res.Skipped})
+	}
+	if s.Queue != nil {
+		return s.enqueue(ctx, log, req.Route, res.Sends)
 	}
 	sender := dispatch.NewSender(s.TalkJS)
 	sender.Memo = s.Memo
