@@ -89,7 +89,7 @@ func ResignEvent(event []byte, routes *mapping.Routes, secrets map[string]string
 	}
 	route := in.Route
 	vc, ok := routes.VerifyConfig(route)
-	if !ok || !signsTimestamp(vc) {
+	if !ok || !vc.SignsTimestamp() {
 		return event, nil
 	}
 	body := []byte(in.Body)
@@ -171,16 +171,6 @@ func genuineSecret(vc verify.Config, secrets map[string]string, h http.Header, b
 		return "", fmt.Errorf("no webhook secret for %s to sign with", strings.Join(missing, ", "))
 	}
 	return "", nil
-}
-
-func signsTimestamp(c verify.Config) bool {
-	switch c.Preset {
-	case verify.PresetStripe, verify.PresetSlack, verify.PresetStandardWebhooks, verify.PresetTalkJS:
-		return true
-	case verify.PresetHMAC:
-		return c.TimestampHeader != ""
-	}
-	return false
 }
 
 // setHeader sets name in h, replacing a key that differs only in case.
