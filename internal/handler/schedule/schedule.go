@@ -241,6 +241,21 @@ func scheduleName(in Input) string {
 	return arn
 }
 
+// listing is how a reminder that selects by filter walks the app's
+// conversations: by creation, latest first. TalkJS's default order (from REST
+// API version 2021-02-09 on) is the last activity, which the reminders
+// themselves change: each send moves its conversation to the top, so paging
+// with startingAfter while sending repeats some conversations and skips
+// others. Creation time is the one order that neither the sends nor other
+// users' messages during the walk move, so the walk can stream: it sends
+// while it lists and holds no more than a page and the ids it has seen.
+var listing = talkjs.ListOptions{Limit: talkjs.MaxPageSize, OrderBy: talkjs.OrderByCreatedAt, OrderDirection: talkjs.Descending}
+
+// errListingOrder is a listing that is not in the order asked for: the walk
+// cannot be sure it reaches every conversation, so the run fails rather than
+// skip some silently.
+var errListingOrder = errors.New("the conversation listing is not latest-created first")
+
 func (h *Handler) run(ctx context.Context, j job) (sent, rejected int, err error) {
 	log := h.logger().With("reminder", j.name, "schedule", j.schedule)
 	var mu sync.Mutex
@@ -252,7 +267,15 @@ func (h *Handler) run(ctx context.Context, j job) (sent, rejected int, err error
 		conc = DefaultConcurrency
 	}
 	g.SetLimit(conc)
+	// seen counts each conversation once, however often a list names it or
+	// a listing yields it.
+	seen := make(map[string]struct{})
 	deliver := func(conv talkjs.Conversation) {
+		if _, dup := seen[conv.ID]; dup {
+			log.DebugContext(ctx, "conversation named again, sent once", "conversationId", conv.ID)
+			return
+		}
+		seen[conv.ID] = struct{}{}
 		g.Go(func() error {
 			msg, err := h.message(j, conv)
 			if err == nil {
@@ -285,40 +308,59 @@ func (h *Handler) run(ctx context.Context, j job) (sent, rejected int, err error
 			deliver(talkjs.Conversation{ID: id})
 		}
 	default:
-		listed, failed := 0, 0
-		var firstErr error
-		for conv, err := range h.TalkJS.ListConversations(ctx, talkjs.ListOptions{Limit: talkjs.MaxPageSize}) {
-			if err != nil {
-				mu.Lock()
-				retryErr = errors.Join(retryErr, fmt.Errorf("list conversations: %w", err))
-				mu.Unlock()
-				break
-			}
-			listed++
-			ok, err := j.reminder.Selects(conv)
-			if err != nil {
-				failed++
-				if firstErr == nil {
-					firstErr = err
-				}
-				log.ErrorContext(ctx, "reminder filter failed", "conversationId", conv.ID, "reason", err.Error())
-				continue
-			}
-			if ok {
-				deliver(conv)
-			}
-		}
-		if listed > 0 && failed == listed {
-			// Not "0 sent, success": a filter that fails on every
-			// conversation is broken, and the run must say so (the
-			// function's Errors alarm) rather than look like a quiet day.
+		if err := h.walk(ctx, log, j, deliver); err != nil {
 			mu.Lock()
-			retryErr = errors.Join(retryErr, fmt.Errorf("%w: reminder %q: select failed on all %d conversations listed (first: %v)", ErrFilterFailed, j.name, listed, firstErr))
+			retryErr = errors.Join(retryErr, err)
 			mu.Unlock()
 		}
 	}
 	_ = g.Wait()
 	return sent, rejected, retryErr
+}
+
+// walk lists the app's conversations in the listing order and hands the ones
+// j's reminder selects to deliver, stopping at the first listing error. A
+// filter that failed on every conversation listed fails the run too.
+func (h *Handler) walk(ctx context.Context, log *slog.Logger, j job, deliver func(talkjs.Conversation)) error {
+	var prev talkjs.Conversation
+	listed, failed := 0, 0
+	var firstErr, listErr error
+	for conv, err := range h.TalkJS.ListConversations(ctx, listing) {
+		if err != nil {
+			listErr = fmt.Errorf("list conversations: %w", err)
+			break
+		}
+		// A conversation without a creation time cannot be checked; TalkJS
+		// gives one for every conversation.
+		if conv.CreatedAt != 0 && prev.CreatedAt != 0 && conv.CreatedAt > prev.CreatedAt {
+			listErr = fmt.Errorf("list conversations: %w: %q (created %d) came after %q (created %d)",
+				errListingOrder, conv.ID, conv.CreatedAt, prev.ID, prev.CreatedAt)
+			break
+		}
+		if conv.CreatedAt != 0 {
+			prev = conv
+		}
+		listed++
+		ok, err := j.reminder.Selects(conv)
+		if err != nil {
+			failed++
+			if firstErr == nil {
+				firstErr = err
+			}
+			log.ErrorContext(ctx, "reminder filter failed", "conversationId", conv.ID, "reason", err.Error())
+			continue
+		}
+		if ok {
+			deliver(conv)
+		}
+	}
+	if listed > 0 && failed == listed {
+		// Not "0 sent, success": a filter that fails on every
+		// conversation is broken, and the run must say so (the
+		// function's Errors alarm) rather than look like a quiet day.
+		listErr = errors.Join(listErr, fmt.Errorf("%w: reminder %q: select failed on all %d conversations listed (first: %v)", ErrFilterFailed, j.name, listed, firstErr))
+	}
+	return listErr
 }
 
 func (h *Handler) message(j job, conv talkjs.Conversation) (talkjs.NewMessage, error) {
