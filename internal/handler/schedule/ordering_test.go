@@ -199,13 +199,13 @@ func TestExplicitListCountsOnce(t *testing.T) {
 	}
 }
 
-// ignoresOrder is a TalkJS that lists by its default order whatever the
-// walk asks for, as a server before REST API version 2021-02-09 would for
-// orderBy; here, the default is the last activity.
+// ignoresOrder is a TalkJS that lists by last activity (TalkJS's default
+// since REST API version 2021-02-09) whatever order the walk asks for, as a
+// server that ignored orderBy would.
 type ignoresOrder struct{ *talkjs.Client }
 
 func (c ignoresOrder) ListConversations(ctx context.Context, opts talkjs.ListOptions) iter.Seq2[talkjs.Conversation, error] {
-	return c.Client.ListConversations(ctx, talkjs.ListOptions{Limit: opts.Limit})
+	return c.Client.ListConversations(ctx, talkjs.ListOptions{Limit: opts.Limit, OrderBy: talkjs.OrderByLastActivity})
 }
 
 // TestListingOutOfOrderFailsTheRun: a listing that is not latest-created

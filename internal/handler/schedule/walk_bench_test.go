@@ -30,7 +30,7 @@ type snapshotFirst struct{ *talkjs.Client }
 func (c snapshotFirst) ListConversations(ctx context.Context, opts talkjs.ListOptions) iter.Seq2[talkjs.Conversation, error] {
 	return func(yield func(talkjs.Conversation, error) bool) {
 		var all []talkjs.Conversation
-		for conv, err := range c.Client.ListConversations(ctx, talkjs.ListOptions{Limit: opts.Limit}) {
+		for conv, err := range c.Client.ListConversations(ctx, talkjs.ListOptions{Limit: opts.Limit, OrderBy: talkjs.OrderByLastActivity}) {
 			if err != nil {
 				yield(conv, err)
 				return
