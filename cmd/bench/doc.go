@@ -1,6 +1,7 @@
 // Command bench is `make bench`: it measures the bridge against its floor,
-// side by side in one run, prints the table of issue 8 (P1..P7, and P9 of
-// issue 13: the webhook's answer in queue mode) and rewrites
+// side by side in one run, prints the table of issue 8 (P1..P7, P8 of issue
+// 16: a fleet of queue functions under one app's rate limit, and P9 of issue
+// 13: the webhook's answer in queue mode) and rewrites
 // the generated part of BENCHMARKS.md with it and the machine's description.
 //
 // Every ratio is taken from measurements interleaved in the same loop, so the
@@ -8,10 +9,11 @@
 // could not be measured; a missed goal is reported in the table, not as a
 // failure.
 //
-//	go run ./bench                 # the full run (1–2 minutes on 2 cores)
+//	go run ./bench                 # the full run (2–3 minutes on 2 cores, P8 about one)
 //	go run ./bench -n 5 -rounds 3  # a quicker, noisier one
-//	go run ./bench -warm-only -o ""  # only P3..P6 and P9, in process, print only
+//	go run ./bench -warm-only -o ""  # only P3..P6, P8 and P9, in process, print only
 //	go run ./bench -only P9          # one in-process row alone, print only
+//	go run ./bench -only P8 -fleet-n 5000 # P8 (fleet.go) alone, at the goal's size
 //
 // It builds the three functions and two floor bootstraps (cmd/bench/floor, which
 // links the dependencies every function needs and does nothing, and

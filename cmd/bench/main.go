@@ -26,8 +26,9 @@ type settings struct {
 	logOutput  io.Writer
 	concurrent int // P6: concurrent sends in a new container
 	// only, when not empty, names the in-process rows to measure (P3, P4,
-	// P5, P6, P9); the bootstraps are then not built and nothing is written.
-	only map[string]bool
+	// P5, P6, P8, P9); the bootstraps are then not built and nothing is written.
+	only  map[string]bool
+	fleet fleetFlags // P8
 }
 
 // want reports whether row id is to be measured.
@@ -45,6 +46,7 @@ func main() {
 	flag.BoolVar(&s.skipCold, "warm-only", false, "measure only the in-process rows (P3..P6), not the bootstraps")
 	flag.DurationVar(&s.latency, "latency", 50*time.Millisecond, "P4: emulator latency per TalkJS call")
 	flag.IntVar(&s.concurrent, "concurrent", 100, "P6: concurrent sends in a new container")
+	s.fleet.register()
 	verbose := flag.Bool("v", false, "copy the emulator's and functions' output to stderr")
 	only := flag.String("only", "", "comma-separated in-process rows to measure alone (e.g. P9), printed only; implies -warm-only -o ''")
 	flag.Parse()
@@ -54,6 +56,10 @@ func main() {
 			s.only[strings.TrimSpace(id)] = true
 		}
 		s.skipCold, s.out = true, ""
+	}
+	if err := s.fleet.check(); err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(2)
 	}
 	if s.coldRuns < 1 || s.rounds < 1 || s.sends < 1 || s.batches < 1 || s.concurrent < 1 {
 		fmt.Fprintln(os.Stderr, "bench: -n, -rounds, -sends, -batches and -concurrent must be at least 1")
@@ -134,6 +140,13 @@ func run(ctx context.Context, s settings, stdout io.Writer) error {
 		return err
 	}
 	rows = append(rows, warm...)
+	if s.want("P8") {
+		fleet, err := measureFleet(ctx, s, stdout)
+		if err != nil {
+			return err
+		}
+		rows = append(rows, fleet...)
+	}
 	if !s.skipCold {
 		progress(stdout, "P4 and P7 under the emulator: the queue bootstrap, 10-record batches")
 		rie, err := measureQueueUnderRIE(ctx, s, bins)
