@@ -193,8 +193,8 @@ const (
 func generatedBlock(m machine, s settings, table string, trace []initEntry, elapsed time.Duration) string {
 	var b strings.Builder
 	b.WriteString(beginMarker + "\n\n")
-	fmt.Fprintf(&b, "Measured %s by `go run ./cmd/bench -n %d -rounds %d -sends %d -batches %d` in %v.\n\n",
-		m.when.UTC().Format("2006-01-02 15:04 MST"), s.coldRuns, s.rounds, s.sends, s.batches, elapsed)
+	fmt.Fprintf(&b, "Measured %s by `go run ./cmd/bench -n %d -rounds %d -sends %d -batches %d -fleet-n %d` in %v.\n\n",
+		m.when.UTC().Format("2006-01-02 15:04 MST"), s.coldRuns, s.rounds, s.sends, s.batches, s.fleet.n, elapsed)
 	b.WriteString("```\n" + m.String() + "\n```\n\n")
 	b.WriteString(table)
 	if len(trace) > 0 {
