@@ -131,8 +131,8 @@ func WithRateLimit(limit rate.Limit, burst int) Option {
 // WithPacing turns the client's pacing after 429 answers on (the default) or
 // off. When on: after a 429 with Retry-After, attempts of this client that
 // can wait it out before their deadline do (the others are sent anyway); and
-// once in a second more than a tenth of the attempts (and at least 3) drew a
-// 429, attempts are spaced at 0.9 of the rate TalkJS accepted in that second,
+// once in a second more than a tenth of the attempts drew a 429, attempts
+// are spaced at 0.9 of the rate TalkJS accepted in that second,
 // raised by 5% (+0.05/s) each second without a 429 and dropped after 30 s
 // without one. A paced attempt whose slot is past its deadline fails unsent
 // with ErrRateLimited (retryable), so a queue retries it later. See
