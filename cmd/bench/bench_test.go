@@ -18,7 +18,7 @@ import (
 	"github.com/talkjs-bridge/talkjs-bridge/talkjs/talkjstest"
 )
 
-// The benchmarks below are P3 and P4 of `go run ./bench` as Go benchmarks,
+// The benchmarks below are P3 and P4 of `go run ./cmd/bench` as Go benchmarks,
 // for benchstat and for profiling:
 //
 //	go test -run '^$' -bench 'QueueSend|BarePost' -count 6 ./bench | benchstat -col /kind -
