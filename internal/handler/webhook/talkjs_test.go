@@ -1,19 +1,11 @@
 package webhook_test
 
 import (
-	"context"
-	"errors"
-	"io"
-	"log/slog"
 	"net/http"
 	"testing"
-	"time"
 
 	"github.com/talkjs-bridge/talkjs-bridge/internal/handler/webhook"
-	"github.com/talkjs-bridge/talkjs-bridge/mapping"
 	"github.com/talkjs-bridge/talkjs-bridge/mapping/verify"
-	"github.com/talkjs-bridge/talkjs-bridge/talkjs"
-	"github.com/talkjs-bridge/talkjs-bridge/talkjs/talkjstest"
 )
 
 const talkjsWebhookSecret = "talkjs-test-webhook-key"
@@ -23,25 +15,9 @@ const talkjsWebhookSecret = "talkjs-test-webhook-key"
 // answers 200 rather than 202 when it sends nothing, since TalkJS retries
 // every other answer.
 func TestTalkJSRoute(t *testing.T) {
-	srv, emu := talkjstest.NewServer(appID, key)
-	t.Cleanup(srv.Close)
-	c, err := talkjs.NewClient(appID, talkjs.StaticKey(key), talkjs.WithBaseURL(srv.URL), talkjs.WithHTTPClient(srv.Client()),
-		talkjs.WithRetryPolicy(talkjs.RetryPolicy{MaxAttempts: 1}))
-	if err != nil {
-		t.Fatal(err)
-	}
-	routes, err := mapping.Default()
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := &webhook.Server{Routes: routes, TalkJS: c, Now: func() time.Time { return now },
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
-		Secrets: func(_ context.Context, name string) (string, error) {
-			if name == "talkjs" {
-				return talkjsWebhookSecret, nil
-			}
-			return "", errors.New("no such secret")
-		}}
+	s, emu, _ := newServer(t)
+	s.Secrets = onlySecret("talkjs", talkjsWebhookSecret)
+	routes := s.Routes
 	vc, _ := routes.VerifyConfig("talkjs")
 	deliver := func(body []byte) webhook.Response {
 		h, err := verify.Sign(vc, []byte(talkjsWebhookSecret), "", now, body)

@@ -1,19 +1,10 @@
 package webhook_test
 
 import (
-	"context"
 	"encoding/json"
-	"errors"
-	"io"
-	"log/slog"
 	"testing"
-	"time"
 
-	"github.com/talkjs-bridge/talkjs-bridge/internal/handler/webhook"
-	"github.com/talkjs-bridge/talkjs-bridge/mapping"
 	"github.com/talkjs-bridge/talkjs-bridge/mapping/verify"
-	"github.com/talkjs-bridge/talkjs-bridge/talkjs"
-	"github.com/talkjs-bridge/talkjs-bridge/talkjs/talkjstest"
 )
 
 // TestTwilioPublicURL: Twilio signs the URL it posts to; the webhook takes
@@ -48,25 +39,8 @@ func TestTwilioPublicURL(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			srv, emu := talkjstest.NewServer(appID, key)
-			t.Cleanup(srv.Close)
-			c, err := talkjs.NewClient(appID, talkjs.StaticKey(key), talkjs.WithBaseURL(srv.URL), talkjs.WithHTTPClient(srv.Client()),
-				talkjs.WithRetryPolicy(talkjs.RetryPolicy{MaxAttempts: 1}))
-			if err != nil {
-				t.Fatal(err)
-			}
-			routes, err := mapping.Default()
-			if err != nil {
-				t.Fatal(err)
-			}
-			s := &webhook.Server{Routes: routes, TalkJS: c, Now: func() time.Time { return now }, PublicBaseURL: tc.base,
-				Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
-				Secrets: func(_ context.Context, name string) (string, error) {
-					if name == "twilio" {
-						return token, nil
-					}
-					return "", errors.New("no such secret")
-				}}
+			s, emu, _ := newServer(t)
+			s.Secrets, s.PublicBaseURL = onlySecret("twilio", token), tc.base
 			h, err := verify.SignTwilio([]byte(token), tc.signedURL, form)
 			if err != nil {
 				t.Fatal(err)

@@ -67,6 +67,16 @@ func newServer(t *testing.T) (*webhook.Server, *talkjstest.Emulator, *httptest.S
 	return s, emu, srv
 }
 
+// onlySecret is a secret lookup that knows one webhook secret.
+func onlySecret(name, value string) mapping.SecretLookup {
+	return func(_ context.Context, n string) (string, error) {
+		if n == name {
+			return value, nil
+		}
+		return "", fmt.Errorf("%w: no secret %q", mapping.ErrSecretUnavailable, n)
+	}
+}
+
 func githubHeaders(t *testing.T, event, delivery string, body []byte) http.Header {
 	t.Helper()
 	h, err := verify.Sign(verify.Config{Preset: verify.PresetGitHub}, []byte(githubSecret), delivery, now, body)
