@@ -24,15 +24,36 @@ import (
 // expectations say what each sample event must do (events/README.md in
 // short). A file not listed must simply not fail.
 var expectations = map[string]expect{
-	"webhook-github-issue-rest.json":    {status: 200},
-	"webhook-github-issue-httpapi.json": {status: 200},
-	"webhook-stripe.json":               {status: 200},
-	"webhook-alertmanager.json":         {status: 200},
+	"webhook-github-issue-rest.json":    {status: 200, sent: true},
+	"webhook-github-issue-httpapi.json": {status: 200, sent: true},
+	"webhook-stripe.json":               {status: 200, sent: true},
+	"webhook-alertmanager.json":         {status: 200, sent: true},
 	"webhook-bad-signature.json":        {status: 401},
 	"webhook-unknown-route.json":        {status: 404},
+	// One delivery from each ready route's sender, on its real payload.
+	"webhook-bitbucket.json":   {status: 200, sent: true},
+	"webhook-circleci.json":    {status: 200, sent: true},
+	"webhook-generic.json":     {status: 200, sent: true},
+	"webhook-gitlab.json":      {status: 200, sent: true},
+	"webhook-grafana.json":     {status: 200, sent: true},
+	"webhook-paddle.json":      {status: 200, sent: true},
+	"webhook-pagerduty.json":   {status: 200, sent: true},
+	"webhook-postmark.json":    {status: 200, sent: true},
+	"webhook-sentry.json":      {status: 200, sent: true},
+	"webhook-shopify.json":     {status: 200, sent: true},
+	"webhook-slack.json":       {status: 200, sent: true},
+	"webhook-talkjs.json":      {status: 200, sent: true},
+	"webhook-twilio.json":      {status: 200, sent: true},
+	"webhook-uptime-kuma.json": {status: 200, sent: true},
 }
 
-type expect struct{ status int }
+// expect is one sample's outcome: the status, and with sent, an answer
+// listing sends and no TalkJS refusal (a refused send still answers 200 to
+// senders that would disable the endpoint otherwise).
+type expect struct {
+	status int
+	sent   bool
+}
 
 // order replays webhooks first, so the reminders find the conversations
 // they select.
@@ -188,9 +209,20 @@ func (d *demo) replay(n int, path string) bool {
 		_ = json.Unmarshal(answer, &resp)
 		d.printf("   out:    %d %s\n", resp.StatusCode, oneLine(resp.Body, 160))
 		delivered = resp.StatusCode == 200
-		if ex, has := expectations[name]; d.judge && has && ex.status != resp.StatusCode {
-			d.printf("   ✗ expected %d\n", ex.status)
-			ok = false
+		var body struct {
+			Sent     []json.RawMessage `json:"sent"`
+			Rejected []json.RawMessage `json:"rejected"`
+		}
+		_ = json.Unmarshal([]byte(resp.Body), &body)
+		if ex, has := expectations[name]; d.judge && has {
+			switch {
+			case ex.status != resp.StatusCode:
+				d.printf("   ✗ expected %d\n", ex.status)
+				ok = false
+			case ex.sent && (len(body.Sent) == 0 || len(body.Rejected) > 0):
+				d.printf("   ✗ expected every message sent, none rejected\n")
+				ok = false
+			}
 		}
 	case localrun.Queue:
 		var resp events.SQSEventResponse

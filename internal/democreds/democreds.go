@@ -17,5 +17,16 @@ func WebhookSecrets() map[string]string {
 		"generic":      "whsec_ZGVtby1nZW5lcmljLXNlY3JldA==",
 		"shopify":      "demo-shopify-secret",
 		"slack":        "demo-slack-secret",
+		"gitlab":       "demo-gitlab-token",
+		"bitbucket":    "demo-bitbucket-secret",
+		"circleci":     "demo-circleci-secret",
+		"sentry":       "demo-sentry-secret",
+		"pagerduty":    "demo-pagerduty-secret",
+		"grafana":      "demo-grafana-secret",
+		"uptime-kuma":  "demo-uptimekuma-token",
+		"paddle":       "demo-paddle-secret",
+		"postmark":     "demo-postmark-secret",
+		"twilio":       "demo-twilio-token",
+		"talkjs":       "demo-talkjs-secret",
 	}
 }

@@ -10,17 +10,23 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/big"
+	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"github.com/talkjs-bridge/talkjs-bridge/internal/democreds"
 	"github.com/talkjs-bridge/talkjs-bridge/internal/handler/queue"
 	"github.com/talkjs-bridge/talkjs-bridge/internal/handler/schedule"
+	"github.com/talkjs-bridge/talkjs-bridge/mapping"
+	"github.com/talkjs-bridge/talkjs-bridge/mapping/verify"
 )
 
 // The demo secrets the sample events are signed with. They are public on
@@ -35,7 +41,7 @@ const (
 // be listed, so a new sample cannot go in unchecked.
 var webhookEvents = map[string]struct {
 	route string
-	auth  string // github, stripe, bearer, bad-github, none
+	auth  string // github, stripe, bearer, bad-github, preset, none
 }{
 	"webhook-github-issue-rest.json":    {"github", "github"},
 	"webhook-github-issue-httpapi.json": {"github", "github"},
@@ -43,7 +49,25 @@ var webhookEvents = map[string]struct {
 	"webhook-alertmanager.json":         {"alertmanager", "bearer"},
 	"webhook-bad-signature.json":        {"github", "bad-github"},
 	"webhook-unknown-route.json":        {"no-such-route", "none"},
+	// One per ready route, checked with the route's own verify block.
+	"webhook-bitbucket.json":   {"bitbucket", "preset"},
+	"webhook-circleci.json":    {"circleci", "preset"},
+	"webhook-generic.json":     {"generic", "preset"},
+	"webhook-gitlab.json":      {"gitlab", "preset"},
+	"webhook-grafana.json":     {"grafana", "preset"},
+	"webhook-paddle.json":      {"paddle", "preset"},
+	"webhook-pagerduty.json":   {"pagerduty", "preset"},
+	"webhook-postmark.json":    {"postmark", "preset"},
+	"webhook-sentry.json":      {"sentry", "preset"},
+	"webhook-shopify.json":     {"shopify", "preset"},
+	"webhook-slack.json":       {"slack", "preset"},
+	"webhook-talkjs.json":      {"talkjs", "preset"},
+	"webhook-twilio.json":      {"twilio", "preset"},
+	"webhook-uptime-kuma.json": {"uptime-kuma", "preset"},
 }
+
+// formRoutes take application/x-www-form-urlencoded bodies, not JSON.
+var formRoutes = map[string]bool{"twilio": true}
 
 // What each queue event holds: commands, route-mapped records, or a FIFO batch
 // of commands.
@@ -124,8 +148,10 @@ func TestEvents(t *testing.T) {
 // request is what the webhook function sees of either API Gateway payload.
 type request struct {
 	method, path, route string
-	headers             map[string]string
-	body                []byte
+	// stagePath is the path with the REST API's stage (requestContext.path).
+	stagePath string
+	headers   map[string]string
+	body      []byte
 }
 
 func (r request) header(name string) string {
@@ -162,7 +188,7 @@ func checkWebhookEvent(t *testing.T, name string, data []byte) {
 				t.Errorf("header %q: HTTP API v2 delivers header names in lower case", k)
 			}
 		}
-		req = request{ev.RequestContext.HTTP.Method, ev.RawPath, ev.PathParameters["route"], ev.Headers, []byte(ev.Body)}
+		req = request{method: ev.RequestContext.HTTP.Method, path: ev.RawPath, route: ev.PathParameters["route"], stagePath: ev.RawPath, headers: ev.Headers, body: []byte(ev.Body)}
 		if ev.IsBase64Encoded {
 			b, err := base64.StdEncoding.DecodeString(ev.Body)
 			if err != nil {
@@ -189,7 +215,7 @@ func checkWebhookEvent(t *testing.T, name string, data []byte) {
 				t.Errorf("multiValueHeaders[%q] = %q, want [%q] as API Gateway sends both", k, mv, v)
 			}
 		}
-		req = request{ev.HTTPMethod, ev.Path, ev.PathParameters["route"], ev.Headers, []byte(ev.Body)}
+		req = request{method: ev.HTTPMethod, path: ev.Path, route: ev.PathParameters["route"], stagePath: ev.RequestContext.Path, headers: ev.Headers, body: []byte(ev.Body)}
 		if ev.IsBase64Encoded {
 			b, err := base64.StdEncoding.DecodeString(ev.Body)
 			if err != nil {
@@ -201,11 +227,20 @@ func checkWebhookEvent(t *testing.T, name string, data []byte) {
 	if req.method != "POST" || req.path != "/webhooks/"+want.route || req.route != want.route {
 		t.Errorf("%s %s (route %q), want POST /webhooks/%s", req.method, req.path, req.route, want.route)
 	}
-	if !json.Valid(req.body) {
-		t.Errorf("body is not JSON")
-	}
-	if ct := req.header("Content-Type"); !strings.HasPrefix(ct, "application/json") {
-		t.Errorf("Content-Type = %q, want application/json", ct)
+	if formRoutes[want.route] {
+		if _, err := url.ParseQuery(string(req.body)); err != nil || len(req.body) == 0 {
+			t.Errorf("body is not a form: %v", err)
+		}
+		if ct := req.header("Content-Type"); ct != "application/x-www-form-urlencoded" {
+			t.Errorf("Content-Type = %q, want application/x-www-form-urlencoded", ct)
+		}
+	} else {
+		if !json.Valid(req.body) {
+			t.Errorf("body is not JSON")
+		}
+		if ct := req.header("Content-Type"); !strings.HasPrefix(ct, "application/json") {
+			t.Errorf("Content-Type = %q, want application/json", ct)
+		}
 	}
 
 	switch want.auth {
@@ -237,6 +272,8 @@ func checkWebhookEvent(t *testing.T, name string, data []byte) {
 		if req.header("Authorization") != "Bearer "+demoAlertmanagerToken {
 			t.Errorf("Authorization is not the demo Alertmanager bearer token")
 		}
+	case "preset":
+		checkPresetSignature(t, req)
 	case "none":
 		for _, h := range []string{"Authorization", "X-Hub-Signature-256", "Stripe-Signature"} {
 			if req.header(h) != "" {
@@ -245,6 +282,48 @@ func checkWebhookEvent(t *testing.T, name string, data []byte) {
 		}
 	default:
 		t.Fatalf("unknown auth %q", want.auth)
+	}
+}
+
+// checkPresetSignature verifies req with the verify block its route has in
+// the default routes file and the route's demo secret, ignoring the age of
+// a signed timestamp (localrun.LoadEvent signs those again at delivery).
+// Twilio's covers the public URL the webhook function derives from the
+// event: https://<Host><requestContext.path>.
+func checkPresetSignature(t *testing.T, req request) {
+	t.Helper()
+	routes, err := mapping.Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	vc, ok := routes.VerifyConfig(req.route)
+	if !ok {
+		t.Fatalf("no route %q in the default routes file", req.route)
+	}
+	var keys [][]byte
+	for _, name := range vc.Secrets {
+		if s := democreds.WebhookSecrets()[name]; s != "" {
+			keys = append(keys, []byte(s))
+		}
+	}
+	if len(keys) == 0 {
+		t.Fatalf("route %q: no demo secret in democreds.WebhookSecrets for %v", req.route, vc.Secrets)
+	}
+	v, err := verify.New(vc, keys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v.Tolerance = 100 * 365 * 24 * time.Hour
+	h := make(http.Header)
+	for k, val := range req.headers {
+		h.Add(k, val)
+	}
+	r := verify.Request{Header: h, Body: req.body}
+	if vc.NeedsURL() {
+		r.URL = "https://" + req.header("Host") + req.stagePath
+	}
+	if err := v.VerifyRequest(r); err != nil {
+		t.Errorf("route %q (preset %s): not signed with the demo secret: %v", req.route, vc.Preset, err)
 	}
 }
 

@@ -48,6 +48,31 @@ var eventCases = map[string]eventCase{
 		wantMessage(t, msgs[0], "UserMessage", "alertmanager-bot", "FIRING", "high_memory_load", "instance-with-hyphen_and_underscore")
 		wantIDs(t, a, msgs[0].ID)
 	}},
+	// One delivery per ready route, each a real payload from testdata/.
+	"webhook-gitlab.json":      {check: wantDelivery("gitlab-mike-diaspora-8bb46aeb43d8", "UserMessage", "gitlab-bot", "*John Smith* pushed 4 commit(s) to refs/heads/master")},
+	"webhook-bitbucket.json":   {check: wantDelivery("bitbucket-team_name-repo_name-1811f8080f45", "UserMessage", "bitbucket-bot", "*PR #1 created* by Emma: Title of pull request")},
+	"webhook-circleci.json":    {check: wantDelivery("circleci-github-acme-web-c22eecd75055", "UserMessage", "circleci-bot", "Workflow *build-test-deploy* #130 failed on main")},
+	"webhook-sentry.json":      {check: wantDelivery("sentry-1-6b86b273ff34", "UserMessage", "sentry-bot", "TypeError: Cannot read properties of undefined")},
+	"webhook-pagerduty.json":   {check: wantDelivery("pagerduty-pf9kmxh-8e7ffe4f4f13", "UserMessage", "pagerduty-bot", "*Incident #2 priority updated*: A little bump in the road")},
+	"webhook-grafana.json":     {check: wantDelivery("grafana-my-super-webhook-afb2146f660e", "UserMessage", "grafana-bot", "*FIRING* 2 alert(s)", "High memory usage (us-1)")},
+	"webhook-uptime-kuma.json": {check: wantDelivery("uptime-api-prod-c8fab9b1276d", "UserMessage", "uptime-kuma-bot", "is down*: connect ECONNREFUSED 10.0.0.7:443")},
+	"webhook-paddle.json":      {check: wantDelivery("paddle-ctm_01hv8wt8nffez4p2t6typn4a5j-09692c028e16", "UserMessage", "paddle-bot", "*Transaction completed*: 32.40 USD, invoice 325-10566")},
+	"webhook-postmark.json":    {check: wantDelivery("postmark-outbound-fed5e6c7d987", "UserMessage", "postmark-bot", "*Hard bounce* from john@example.com")},
+	"webhook-twilio.json":      {check: wantDelivery("sms-19253920364-dce6e84f756d", "UserMessage", "twilio-bot", "*+19253920364* (BRENTWOOD, US)", "twilio-go testing!")},
+	"webhook-slack.json":       {check: wantDelivery("slack-t0jfd6m53-0aed4027ce8d-d2aqcjcq2-6b5624fa130a", "SystemMessage", "", "*U27FFLNF4* reacted :grinning: to a message by U299ATJ2X")},
+	"webhook-talkjs.json":      {check: wantDelivery("support-inbox", "UserMessage", "talkjs-bridge", "*Jane Doe* in Order #1001")},
+	"webhook-shopify.json":     {check: wantDelivery("shopify-shop-myshopify-com-536c436919ca", "UserMessage", "shopify-bot", "*New order #9999*: 388.00 USD from jon@example.com")},
+	// The generic route posts into the conversation the body names, which
+	// must exist: the Alertmanager sample creates it first.
+	"webhook-generic.json": {before: []string{"webhook-alertmanager.json"}, check: func(t *testing.T, out []byte) {
+		a := wantSent(t, out, alertsConv)
+		msgs := stack.TalkJS.Messages(alertsConv)
+		if len(msgs) != 2 {
+			t.Fatalf("%s has %d messages, want the alert's and the generic one: %q", alertsConv, len(msgs), texts(alertsConv))
+		}
+		wantMessage(t, msgs[1], "SystemMessage", "", "*contact.created*", "John Smith")
+		wantIDs(t, a, msgs[1].ID)
+	}},
 	"webhook-bad-signature.json": {check: func(t *testing.T, out []byte) { wantRefused(t, out, 401) }},
 	"webhook-unknown-route.json": {check: func(t *testing.T, out []byte) { wantRefused(t, out, 404) }},
 	"queue-commands.json": {check: func(t *testing.T, out []byte) {
@@ -216,6 +241,21 @@ func wantSent(t *testing.T, out []byte, conv string) sentAnswer {
 		t.Fatalf("sent = %+v, want one send to %s", s.Sent, conv)
 	}
 	return s
+}
+
+// wantDelivery checks that a sender's sample made exactly one message, in
+// conv, from sender, holding words, and that the answer names it.
+func wantDelivery(conv, typ, sender string, words ...string) func(t *testing.T, out []byte) {
+	return func(t *testing.T, out []byte) {
+		t.Helper()
+		a := wantSent(t, out, conv)
+		msgs := stack.TalkJS.Messages(conv)
+		if len(msgs) != 1 {
+			t.Fatalf("%s has %d messages, want 1: %q", conv, len(msgs), texts(conv))
+		}
+		wantMessage(t, msgs[0], typ, sender, words...)
+		wantIDs(t, a, msgs[0].ID)
+	}
 }
 
 func wantIDs(t *testing.T, s sentAnswer, ids ...string) {
