@@ -108,6 +108,9 @@ func TestResignEvent(t *testing.T) {
 	committed := time.Unix(1795597200, 0)
 	stripe := verify.Config{Preset: verify.PresetStripe, Secrets: []string{"stripe"}}
 	generic := verify.Config{Preset: verify.PresetStandardWebhooks, Secrets: []string{"generic"}}
+	paddle := verify.Config{Preset: verify.PresetPaddle, Secrets: []string{"paddle"}}
+	slack := verify.Config{Preset: verify.PresetSlack, Secrets: []string{"slack"}}
+	talkjsPreset := verify.Config{Preset: verify.PresetTalkJS, Secrets: []string{"talkjs"}}
 	wrongSecrets := map[string]string{"stripe": "whsec_not_the_demo_one", "github": "x", "generic": "whsec_eA=="}
 
 	tests := []struct {
@@ -124,6 +127,12 @@ func TestResignEvent(t *testing.T) {
 	}{
 		{name: "stale Stripe event", event: read("webhook-stripe.json"), secrets: democreds.WebhookSecrets(), resigned: true, check: stripe, secret: democreds.WebhookSecrets()["stripe"]},
 		{name: "Standard Webhooks via HTTP API, base64 body", event: standardWebhooksEvent(t, committed, democreds.WebhookSecrets()["generic"]), secrets: democreds.WebhookSecrets(), resigned: true, check: generic, secret: democreds.WebhookSecrets()["generic"]},
+		{name: "stale Paddle event", event: read("webhook-paddle.json"), secrets: democreds.WebhookSecrets(), resigned: true, check: paddle, secret: democreds.WebhookSecrets()["paddle"]},
+		{name: "stale Slack event", event: read("webhook-slack.json"), secrets: democreds.WebhookSecrets(), resigned: true, check: slack, secret: democreds.WebhookSecrets()["slack"]},
+		{name: "stale TalkJS event", event: read("webhook-talkjs.json"), secrets: democreds.WebhookSecrets(), resigned: true, check: talkjsPreset, secret: democreds.WebhookSecrets()["talkjs"]},
+		{name: "stale Standard Webhooks sample", event: read("webhook-generic.json"), secrets: democreds.WebhookSecrets(), resigned: true, check: generic, secret: democreds.WebhookSecrets()["generic"]},
+		{name: "Twilio signs no timestamp", event: read("webhook-twilio.json"), secrets: democreds.WebhookSecrets(), unchanged: true},
+		{name: "Grafana without a timestamp header", event: read("webhook-grafana.json"), secrets: democreds.WebhookSecrets(), unchanged: true},
 		{name: "Stripe event not signed with our secret stays bad", event: read("webhook-stripe.json"), secrets: wrongSecrets, unchanged: true},
 		{name: "GitHub signs no timestamp", event: read("webhook-github-issue-rest.json"), secrets: democreds.WebhookSecrets(), unchanged: true},
 		{name: "bad GitHub signature", event: read("webhook-bad-signature.json"), secrets: democreds.WebhookSecrets(), unchanged: true},
