@@ -485,12 +485,12 @@ func describe(fn string, event []byte) string {
 		}
 		var hs []string
 		for k, v := range probe.Headers {
-			lk := strings.ToLower(k)
-			if strings.HasPrefix(lk, "x-github-event") || lk == "stripe-signature" || lk == "x-hub-signature-256" || lk == "authorization" {
-				if lk == "authorization" || strings.Contains(lk, "signature") {
-					v = "…"
-				}
+			switch headerRole(k) {
+			case "event":
 				hs = append(hs, k+": "+v)
+			case "credential":
+				// Never the value: a token header holds the secret itself.
+				hs = append(hs, k+": …")
 			}
 		}
 		slices.Sort(hs)
@@ -530,6 +530,21 @@ func describe(fn string, event []byte) string {
 		return oneLine(string(event), 160)
 	}
 	return oneLine(compact.String(), 160)
+}
+
+// headerRole says whether a request header names the sender's event
+// ("event"), carries a signature or credential ("credential"), or is
+// neither (""), for the one-line description of a webhook event.
+func headerRole(name string) string {
+	lk := strings.ToLower(name)
+	switch {
+	case lk == "authorization" || strings.Contains(lk, "signature") || strings.HasSuffix(lk, "-token") || strings.HasSuffix(lk, "-hmac-sha256"):
+		return "credential"
+	case strings.HasSuffix(lk, "-event") || strings.HasSuffix(lk, "-event-key") || strings.HasSuffix(lk, "-event-type") ||
+		strings.HasSuffix(lk, "-topic") || strings.HasSuffix(lk, "-hook-resource"):
+		return "event"
+	}
+	return ""
 }
 
 func oneLine(s string, n int) string {

@@ -64,3 +64,28 @@ func TestInvokeReportsWithoutJudging(t *testing.T) {
 		t.Errorf("output judges the event against the demo's expectations:\n%s", out.String())
 	}
 }
+
+// TestHeaderRole: the transcript names each sender's event header and
+// hides every credential, including tokens sent as they are (GitLab).
+func TestHeaderRole(t *testing.T) {
+	tests := map[string]string{
+		"X-GitHub-Event":               "event",
+		"X-Event-Key":                  "event",
+		"Circleci-Event-Type":          "event",
+		"X-Shopify-Topic":              "event",
+		"Sentry-Hook-Resource":         "event",
+		"Authorization":                "credential",
+		"X-Gitlab-Token":               "credential",
+		"X-Shopify-Hmac-Sha256":        "credential",
+		"Stripe-Signature":             "credential",
+		"x-hub-signature-256":          "credential",
+		"X-Grafana-Alerting-Signature": "credential",
+		"Content-Type":                 "",
+		"X-Gitlab-Event-UUID":          "",
+	}
+	for name, want := range tests {
+		if got := headerRole(name); got != want {
+			t.Errorf("headerRole(%q) = %q, want %q", name, got, want)
+		}
+	}
+}
