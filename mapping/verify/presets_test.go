@@ -360,3 +360,44 @@ func TestNeedsURLAndSignsTimestamp(t *testing.T) {
 		t.Error("grafana without timestampHeader: SignsTimestamp true")
 	}
 }
+
+// TestSignAgreesWithSignsTimestamp: what Sign writes must match what
+// SignsTimestamp says, or a tool that re-signs only timestamped events
+// (localrun) leaves a stale timestamp in place and the event answers 401.
+// Grafana sends a timestamp only when one is configured.
+func TestSignAgreesWithSignsTimestamp(t *testing.T) {
+	body := []byte(`{"status":"firing"}`)
+	for _, tc := range []struct {
+		name string
+		cfg  Config
+	}{
+		{"grafana default", Config{Preset: PresetGrafana}},
+		{"grafana with a timestamp header", Config{Preset: PresetGrafana, TimestampHeader: "X-Grafana-Alerting-Timestamp"}},
+		{"talkjs", Config{Preset: PresetTalkJS}},
+		{"github", Config{Preset: PresetGitHub}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h, err := Sign(tc.cfg, []byte("grafana-test-key"), "", testNow, body)
+			if err != nil {
+				t.Fatal(err)
+			}
+			stamped := false
+			for k := range h {
+				if strings.Contains(strings.ToLower(k), "timestamp") {
+					stamped = true
+				}
+			}
+			if stamped != tc.cfg.SignsTimestamp() {
+				t.Fatalf("Sign wrote a timestamp: %v; SignsTimestamp: %v (headers %v)", stamped, tc.cfg.SignsTimestamp(), h)
+			}
+			v, err := New(tc.cfg, [][]byte{[]byte("grafana-test-key")})
+			if err != nil {
+				t.Fatal(err)
+			}
+			v.Now = fixedClock
+			if err := v.Verify(h, body); err != nil {
+				t.Fatalf("Verify of what Sign wrote: %v", err)
+			}
+		})
+	}
+}

@@ -78,19 +78,26 @@ func Sign(c Config, secret []byte, id string, at time.Time, body []byte) (http.H
 			return nil, err
 		}
 		var ts string
-		if s.tsHeader != "" {
+		parts := s.parts
+		switch {
+		case s.untimed != nil:
+			// A scheme whose timestamp is optional (Grafana without a
+			// timestamp header configured) is signed as its sender signs
+			// by default, with none, matching Config.SignsTimestamp.
+			parts = s.untimed
+		case s.tsHeader != "":
 			ts = formatTimestamp(at, s.tsUnit)
 			if s.tsUnit == secondsOrMS && c.Preset == PresetTalkJS {
 				ts = strconv.FormatInt(at.UnixMilli(), 10)
 			}
 			h.Set(s.tsHeader, ts)
 		}
-		for _, p := range s.parts {
+		for _, p := range parts {
 			if p.kind == headerPart {
 				h.Set(p.literal, id)
 			}
 		}
-		msg, err := s.message(s.parts, h, ts, body)
+		msg, err := s.message(parts, h, ts, body)
 		if err != nil {
 			return nil, err
 		}
