@@ -38,6 +38,7 @@ type pacer struct {
 	mu      sync.Mutex
 	lim     *rate.Limiter // nil while not pacing
 	until   time.Time     // the latest Retry-After ends here
+	heldAt  time.Time     // the hold that ends at until began here
 	last429 time.Time
 
 	// The current one-second window: its attempts and 429s.
@@ -55,8 +56,9 @@ const (
 	paceWindow            = time.Second
 	cutShare              = 0.10
 	cutMin                = 1
-	raiseBy               = 1.05 // the step up after a clean second...
-	raiseStep             = 0.05 // ...plus this, so a low rate recovers too
+	cutTo                 = 0.75  // of the lower of the rate accepted and the rate held to
+	raiseBy               = 1.01  // the step up after a clean second...
+	raiseStep             = 0.005 // ...plus this, so a low rate recovers too
 	quietFor              = 30 * time.Second
 )
 
@@ -119,12 +121,19 @@ func (p *pacer) rollLocked(now time.Time) {
 	}
 	if p.winCount > 0 {
 		share := float64(p.win429) / float64(p.winCount)
-		// What TalkJS accepted over the whole second, holds included: that
-		// is the share of the limit this client actually got.
-		accepted := rate.Limit(float64(max(p.winCount-p.win429, 0)) / el.Seconds())
+		// What TalkJS accepted per second of the window that the client
+		// could send in: time spent waiting out a Retry-After is left out,
+		// or a lone client whose hold filled most of a second would read
+		// its share as a trickle and crawl back up from there.
+		sending := max(el-p.heldLocked(now), el/2)
+		accepted := rate.Limit(float64(max(p.winCount-p.win429, 0)) / sending.Seconds())
 		switch {
 		case p.win429 >= cutMin && share > cutShare:
-			next := max(0.9*accepted, minPace)
+			next := accepted
+			if p.lim != nil {
+				next = min(next, p.lim.Limit())
+			}
+			next = max(cutTo*next, minPace)
 			if p.lim == nil {
 				p.lim = rate.NewLimiter(next, 1)
 				p.active.Store(true)
@@ -142,6 +151,18 @@ func (p *pacer) rollLocked(now time.Time) {
 	p.winStart, p.winCount, p.win429 = now, 0, 0
 }
 
+// heldLocked is how much of the current window the latest hold covered.
+func (p *pacer) heldLocked(now time.Time) time.Duration {
+	from, to := p.heldAt, p.until
+	if from.Before(p.winStart) {
+		from = p.winStart
+	}
+	if to.After(now) {
+		to = now
+	}
+	return max(to.Sub(from), 0)
+}
+
 // observe takes the outcome of one attempt: its status (0 when none arrived)
 // and the Retry-After TalkJS sent with it.
 func (p *pacer) observe(status int, retryAfter time.Duration) {
@@ -156,6 +177,9 @@ func (p *pacer) observe(status int, retryAfter time.Duration) {
 	p.win429++
 	p.last429 = now
 	if u := now.Add(retryAfter); retryAfter > 0 && u.After(p.until) {
+		if !p.until.After(now) {
+			p.heldAt = now // a new hold, not an extension of one running
+		}
 		p.until = u
 		p.holdUntil.Store(u.UnixNano())
 	}

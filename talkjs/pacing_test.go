@@ -84,17 +84,23 @@ func TestPacingJudgesEachSecond(t *testing.T) {
 	tests := []struct {
 		name      string
 		n, k      int
-		wantLimit rate.Limit // 0: not pacing
+		held      time.Duration // of the second spent waiting out a Retry-After
+		wantLimit rate.Limit    // 0: not pacing
 	}{
 		{name: "no 429s", n: 100},
 		{name: "a single 429 is not the limit", n: 100, k: 1},
 		{name: "5% of 429s, as a fault mix", n: 100, k: 5},
-		{name: "a third refused: paced at 0.9 of the accepted rate", n: 90, k: 30, wantLimit: 0.9 * 60},
+		{name: "a third refused: paced at cutTo of the accepted rate", n: 90, k: 30, wantLimit: cutTo * 60},
+		{name: "a hold is left out of the accepted rate", n: 90, k: 30, held: 400 * time.Millisecond, wantLimit: cutTo * 60 / 0.6},
+		{name: "at most half the second counts as held", n: 90, k: 30, held: paceWindow, wantLimit: cutTo * 60 / 0.5},
 		{name: "all refused: the floor", n: 10, k: 10, wantLimit: minPace},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var p pacer
+			if tt.held > 0 {
+				p.heldAt, p.until = at(0), at(tt.held)
+			}
 			second(&p, 0, tt.n, tt.k)
 			var got rate.Limit
 			if p.lim != nil {
@@ -108,6 +114,16 @@ func TestPacingJudgesEachSecond(t *testing.T) {
 			}
 		})
 	}
+
+	t.Run("a second cut starts from the lower of the accepted and the held rate", func(t *testing.T) {
+		var p pacer
+		second(&p, 0, 90, 30) // paced at cutTo*60
+		first := p.lim.Limit()
+		second(&p, paceWindow, 200, 50) // accepted 150/s, more than the pace
+		if got, want := p.lim.Limit(), cutTo*first; got-want < -0.01 || got-want > 0.01 {
+			t.Errorf("after a second cut the limit is %v, want %v", got, want)
+		}
+	})
 
 	t.Run("raise, then end after a quiet spell", func(t *testing.T) {
 		var p pacer
