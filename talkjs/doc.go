@@ -15,8 +15,9 @@
 //
 // After 429 answers the client paces itself ([WithPacing], on by default): its
 // attempts wait out a Retry-After when their deadline allows, and when a
-// second shows a real share of 429s (not a stray one) they are spaced at a
-// little less than the rate TalkJS accepted, probing slowly for more. The
+// second shows a real share of 429s (not a stray one) they are spaced at 3/4
+// of the rate TalkJS accepted (time spent waiting out Retry-After left out),
+// probing slowly for more. The
 // pacing is per process; processes that share an app's limit each pace
 // themselves.
 //

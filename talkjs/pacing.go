@@ -20,15 +20,23 @@ import (
 //     than TalkJS's own answer.
 //   - The rate is judged once a second, over the attempts of that second: when
 //     more than cutShare of them (and at least cutMin) drew a 429, the client
-//     is paced at 0.9 of the rate TalkJS accepted in that second (its share of
-//     the limit, as far as it can tell), never below minPace. cutMin is 1,
-//     not more: a container that shares the limit with many others makes a
-//     call or two a second and would never see several 429s in one, so it
-//     would never pace (cmd/bench P8: with 3, 53% of the calls of 20
-//     containers under one limit drew 429s; with 1, 9%). cutShare alone tells
-//     a passing fault in a busy second from the limit.
-//   - While paced, a second without a 429 raises the rate by 5% and 0.05/s,
-//     probing for a larger share; quietFor without any 429 ends pacing.
+//     is paced at cutTo of the lower of its current pace and the rate TalkJS
+//     accepted in that second (its share of the limit, as far as it can
+//     tell), never below minPace. The accepted rate is counted over the part
+//     of the second not spent waiting out a Retry-After, or a lone client
+//     whose hold filled the second would read its share as a trickle
+//     (TestContractRateLimit took 14–133 s that way); at least half the
+//     second counts, or a fleet container held most of it would read its
+//     one call as several a second. cutMin is 1, not more: a container that
+//     shares the limit with many others makes a call or two a second and
+//     would never see several 429s in one (cmd/bench P8: with 3, 53% of the
+//     calls of 20 containers under one limit drew 429s). cutShare alone
+//     tells a passing fault in a busy second from the limit.
+//   - While paced, a second without a 429 raises the rate by 1% and
+//     0.005/s, probing for a larger share: slowly, because every container
+//     of a fleet probes at once, so the fleet overshoots K times as fast
+//     (5% a second kept 9% of P8's calls at K=20 in 429s; 1%, 6–7%);
+//     quietFor without any 429 ends pacing.
 //
 // Paced attempts wait for a token of a limiter with a burst of 1, so they are
 // evenly spread; one that cannot get a token before its deadline fails
