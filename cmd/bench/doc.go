@@ -9,11 +9,11 @@
 // could not be measured; a missed goal is reported in the table, not as a
 // failure.
 //
-//	go run ./cmd/bench                 # the full run (2–3 minutes on 2 cores, P8 about one)
+//	go run ./cmd/bench                 # the full run (about 4 minutes on 2 cores, P8 about two)
 //	go run ./cmd/bench -n 5 -rounds 3  # a quicker, noisier one
 //	go run ./cmd/bench -warm-only -o ""  # only P3..P6, P8 and P9, in process, print only
 //	go run ./cmd/bench -only P9          # one in-process row alone, print only
-//	go run ./cmd/bench -only P8 -fleet-n 5000 # P8 (fleet.go) alone, at the goal's size
+//	go run ./cmd/bench -only P8          # P8 (fleet.go) alone, at the goal's N=5000
 //
 // It builds the three functions and two floor bootstraps (cmd/bench/floor, which
 // links the dependencies every function needs and does nothing, and
