@@ -18,6 +18,8 @@ import (
 	"time"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/talkjs-bridge/talkjs-bridge/talkjs"
 )
 
 // rawText is what the raw function returns: a value the template author
@@ -351,18 +353,9 @@ func dropRune(r rune) bool {
 	if r == '\n' || r == '\t' {
 		return false
 	}
-	if unicode.IsControl(r) {
-		return true
-	}
-	switch {
-	case r >= 0x202A && r <= 0x202E, r >= 0x2066 && r <= 0x2069, r == 0x200E, r == 0x200F, r == 0x061C:
-		return true // bidirectional controls
-	case r == 0x200B, r >= 0x2060 && r <= 0x2064, r == 0xFEFF, r == 0x180E, r == 0x00AD, r == 0x034F:
-		return true // zero-width and invisible format characters
-	case r == 0x115F, r == 0x1160, r == 0x3164, r == 0xFFA0:
-		return true // Hangul fillers, which print as blanks
-	}
-	return false
+	// The joiners are talkjs.IsInvisible too; cleanText keeps them where
+	// they do a job (keepJoiner), so they are not dropped here.
+	return unicode.IsControl(r) || talkjs.IsInvisible(r) && !isJoiner(r)
 }
 
 // keepJoiner reports whether the zero-width (non-)joiner between prev and

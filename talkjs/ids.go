@@ -82,16 +82,19 @@ func idProblem(id string) string {
 			return fmt.Sprintf("holds '/' at byte %d", i)
 		case unicode.IsControl(r):
 			return fmt.Sprintf("holds control character %U at byte %d", r, i)
-		case invisible(r):
+		case IsInvisible(r):
 			return fmt.Sprintf("holds invisible character %U at byte %d", r, i)
 		}
 	}
 	return ""
 }
 
-// invisible reports format characters that do not show but change how an id
-// reads: bidirectional controls, zero-width characters and the BOM.
-func invisible(r rune) bool {
+// IsInvisible reports the characters that print as nothing or reorder text:
+// bidirectional controls, zero-width spaces and joiners, word joiners, the
+// BOM, soft hyphens and Hangul fillers. ValidateID refuses them in ids, and
+// mapping drops them from payload text, so both use this one list. It is
+// pure.
+func IsInvisible(r rune) bool {
 	switch {
 	case r >= 0x200B && r <= 0x200F, // zero-width space, non-joiner, joiner, LRM, RLM
 		r >= 0x202A && r <= 0x202E,            // bidi embeddings and overrides
