@@ -3,6 +3,7 @@ package talkjs
 import (
 	"context"
 	"fmt"
+	"math/rand/v2"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -17,26 +18,43 @@ import (
 //   - A 429 with Retry-After sets a hold until it has passed: attempts of the
 //     client that can wait that long before their deadline wait; those that
 //     cannot are sent anyway, since failing them unsent could not do better
-//     than TalkJS's own answer.
+//     than TalkJS's own answer. Attempts that waited out a hold read the pace
+//     again as it ends: the second that held them is judged then, and
+//     attempts held together must not all go out together, unpaced.
 //   - The rate is judged once a second, over the attempts of that second: when
 //     more than cutShare of them (and at least cutMin) drew a 429, the client
 //     is paced at cutTo of the lower of its current pace and the rate TalkJS
 //     accepted in that second (its share of the limit, as far as it can
-//     tell), never below minPace. The accepted rate is counted over the part
-//     of the second not spent waiting out a Retry-After, or a lone client
-//     whose hold filled the second would read its share as a trickle
-//     (TestContractRateLimit took 14–133 s that way); at least half the
-//     second counts, or a fleet container held most of it would read its
-//     one call as several a second. cutMin is 1, not more: a container that
-//     shares the limit with many others makes a call or two a second and
-//     would never see several 429s in one (cmd/bench P8: with 3, 53% of the
-//     calls of 20 containers under one limit drew 429s). cutShare alone
-//     tells a passing fault in a busy second from the limit.
-//   - While paced, a second without a 429 raises the rate by 1% and
-//     0.005/s, probing for a larger share: slowly, because every container
-//     of a fleet probes at once, so the fleet overshoots K times as fast
-//     (5% a second kept 9% of P8's calls at K=20 in 429s; 1%, 6–7%);
-//     quietFor without any 429 ends pacing.
+//     tell), never below minPace. At least one call counts as accepted, so a
+//     container whose single call of a quiet second was refused is cut by
+//     cutTo, not to the floor (from where it took minutes to climb back).
+//     cutMin is 1, not more: a container that shares the limit with many
+//     others makes a call or two a second and would never see several 429s
+//     in one (cmd/bench P8: with 3, 53% of the calls of 20 containers under
+//     one limit drew 429s). cutShare alone tells a passing fault in a busy
+//     second from the limit.
+//   - The first judgment counts the accepted calls over the whole second. Its
+//     second holds the start's burst and then the hold, so leaving the hold
+//     out made a container of a fleet read its one call as two a second, and
+//     twenty of them came back at 1.5 times the limit (P8: 17 of 47 429s in
+//     the second after the first). Later judgments leave time spent waiting
+//     out a Retry-After out (at most half the second), or a client held most
+//     of a second would read its share as a trickle.
+//   - The first paced slot falls at a random point of the first interval after
+//     the hold: the containers of a fleet meet their first 429s within the
+//     same few milliseconds, so their holds end together, and a first slot
+//     at once sent them all into the same instant of an empty bucket.
+//   - While paced, a second without a 429 raises the rate by raiseBy and
+//     raiseStep, probing for a larger share: slowly, because every container
+//     of a fleet probes at once, so the fleet overshoots K times as fast. In
+//     steady state the 429s a fleet draws grow with the raise and shrink with
+//     the cut (P8 at K=20: 1% and 0.005/s a second kept 6–7% of the calls in
+//     429s, 0.3% and 0.002/s 3.7–4.5%), while the rate it reaches does not
+//     depend on the raise.
+//   - Pacing ends after quietFor with no 429 and no attempt held by the pace:
+//     a container still busy at its pace would otherwise leave it all at
+//     once, and a fleet that converged did so together (P8: 10 429s in one
+//     second, 30 s after the start).
 //
 // Paced attempts wait for a token of a limiter with a burst of 1, so they are
 // evenly spread; one that cannot get a token before its deadline fails
@@ -48,6 +66,7 @@ type pacer struct {
 	until   time.Time     // the latest Retry-After ends here
 	heldAt  time.Time     // the hold that ends at until began here
 	last429 time.Time
+	bound   time.Time // an attempt last waited for the pace
 
 	// The current one-second window: its attempts and 429s.
 	winStart time.Time
@@ -65,8 +84,8 @@ const (
 	cutShare              = 0.10
 	cutMin                = 1
 	cutTo                 = 0.75  // of the lower of the rate accepted and the rate held to
-	raiseBy               = 1.01  // the step up after a clean second...
-	raiseStep             = 0.005 // ...plus this, so a low rate recovers too
+	raiseBy               = 1.003 // the step up after a clean second...
+	raiseStep             = 0.002 // ...plus this, so a low rate recovers too
 	quietFor              = 30 * time.Second
 )
 
@@ -84,12 +103,24 @@ func (p *pacer) wait(ctx context.Context) error {
 	hold := p.until.Sub(now)
 	lim := p.lim
 	p.mu.Unlock()
-	if hold > 0 && fits(ctx, hold) && !sleep(ctx, hold) {
-		return ctx.Err()
+	if hold > 0 && fits(ctx, hold) {
+		if !sleep(ctx, hold) {
+			return ctx.Err()
+		}
+		// The second that held this attempt is judged as it ends, and may
+		// have put the client on a pace: read it again, or every attempt
+		// held together would go out together, unpaced.
+		p.mu.Lock()
+		p.rollLocked(time.Now())
+		lim = p.lim
+		p.mu.Unlock()
 	}
 	if lim != nil {
 		r := lim.Reserve()
 		if d := r.Delay(); d > 0 {
+			p.mu.Lock()
+			p.bound = now
+			p.mu.Unlock()
 			if !fits(ctx, d) {
 				r.Cancel()
 				return fmt.Errorf("%w: paced after 429 answers, the next slot (in %v) is past the deadline", ErrRateLimited, d.Round(time.Millisecond))
@@ -130,11 +161,12 @@ func (p *pacer) rollLocked(now time.Time) {
 	if p.winCount > 0 {
 		share := float64(p.win429) / float64(p.winCount)
 		// What TalkJS accepted per second of the window that the client
-		// could send in: time spent waiting out a Retry-After is left out,
-		// or a lone client whose hold filled most of a second would read
-		// its share as a trickle and crawl back up from there.
-		sending := max(el-p.heldLocked(now), el/2)
-		accepted := rate.Limit(float64(max(p.winCount-p.win429, 0)) / sending.Seconds())
+		// could send in (see the type's comment for the first judgment).
+		sending := el
+		if p.lim != nil {
+			sending = max(el-p.heldLocked(now), el/2)
+		}
+		accepted := rate.Limit(float64(max(p.winCount-p.win429, 1)) / sending.Seconds())
 		switch {
 		case p.win429 >= cutMin && share > cutShare:
 			next := accepted
@@ -144,11 +176,20 @@ func (p *pacer) rollLocked(now time.Time) {
 			next = max(cutTo*next, minPace)
 			if p.lim == nil {
 				p.lim = rate.NewLimiter(next, 1)
+				// The first slot: a random point of the first interval
+				// after the hold. Spending the bucket's token at a time
+				// before that point puts the next token there.
+				from := now
+				if p.until.After(now) {
+					from = p.until
+				}
+				iv := time.Duration(float64(time.Second) / float64(next))
+				p.lim.ReserveN(from.Add(-time.Duration(rand.Int64N(int64(iv)+1))), 1)
 				p.active.Store(true)
 			} else if next < p.lim.Limit() {
 				p.lim.SetLimitAt(now, next)
 			}
-		case p.lim != nil && now.Sub(p.last429) >= quietFor:
+		case p.lim != nil && now.Sub(p.last429) >= quietFor && now.Sub(p.bound) >= quietFor:
 			p.lim = nil
 			p.active.Store(false)
 		case p.lim != nil && p.win429 == 0:

@@ -83,6 +83,7 @@ func TestPacingJudgesEachSecond(t *testing.T) {
 	}
 	tests := []struct {
 		name      string
+		paced     rate.Limit // the pace before the second; 0: not pacing
 		n, k      int
 		held      time.Duration // of the second spent waiting out a Retry-After
 		wantLimit rate.Limit    // 0: not pacing
@@ -91,13 +92,21 @@ func TestPacingJudgesEachSecond(t *testing.T) {
 		{name: "a single 429 is not the limit", n: 100, k: 1},
 		{name: "5% of 429s, as a fault mix", n: 100, k: 5},
 		{name: "a third refused: paced at cutTo of the accepted rate", n: 90, k: 30, wantLimit: cutTo * 60},
-		{name: "a hold is left out of the accepted rate", n: 90, k: 30, held: 400 * time.Millisecond, wantLimit: cutTo * 60 / 0.6},
-		{name: "at most half the second counts as held", n: 90, k: 30, held: paceWindow, wantLimit: cutTo * 60 / 0.5},
-		{name: "all refused: the floor", n: 10, k: 10, wantLimit: minPace},
+		{name: "the first judgment counts the held part of the second", n: 90, k: 30, held: 400 * time.Millisecond, wantLimit: cutTo * 60},
+		{name: "all refused: one call counts as accepted", n: 10, k: 10, wantLimit: cutTo * 1},
+		{name: "paced: a hold is left out of the accepted rate", paced: 1000, n: 90, k: 30, held: 400 * time.Millisecond, wantLimit: cutTo * 60 / 0.6},
+		{name: "paced: at most half the second counts as held", paced: 1000, n: 90, k: 30, held: paceWindow, wantLimit: cutTo * 60 / 0.5},
+		{name: "paced: never below the floor", paced: minPace, n: 1, k: 1, wantLimit: minPace},
+		{name: "paced: a clean second raises", paced: 10, n: 5, wantLimit: 10*raiseBy + raiseStep},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var p pacer
+			if tt.paced > 0 {
+				p.lim = rate.NewLimiter(tt.paced, 1)
+				p.active.Store(true)
+				p.last429 = at(0)
+			}
 			if tt.held > 0 {
 				p.heldAt, p.until = at(0), at(tt.held)
 			}
@@ -106,7 +115,7 @@ func TestPacingJudgesEachSecond(t *testing.T) {
 			if p.lim != nil {
 				got = p.lim.Limit()
 			}
-			if diff := got - tt.wantLimit; diff < -0.5 || diff > 0.5 {
+			if diff := got - tt.wantLimit; diff < -0.001 || diff > 0.001 {
 				t.Errorf("limit %v, want %v", got, tt.wantLimit)
 			}
 			if p.active.Load() != (tt.wantLimit != 0) {
@@ -138,4 +147,71 @@ func TestPacingJudgesEachSecond(t *testing.T) {
 			t.Error("pacing did not end after a quiet spell")
 		}
 	})
+}
+
+// TestPacingFirstSlotIsSpread: a fleet's containers meet their first 429s
+// together, so their holds end together; the first paced slot of each falls
+// at a random point of the first interval after the hold, not at its end.
+func TestPacingFirstSlotIsSpread(t *testing.T) {
+	start := time.Now()
+	var slots []time.Duration
+	for range 200 {
+		var p pacer
+		p.count(start)
+		p.mu.Lock()
+		p.win429++
+		p.heldAt, p.until = start, start.Add(paceWindow)
+		p.rollLocked(start.Add(paceWindow)) // one accepted call: paced at cutTo per second
+		if p.lim == nil {
+			p.mu.Unlock()
+			t.Fatal("a second with half its calls refused did not start pacing")
+		}
+		r := p.lim.ReserveN(p.until, 1)
+		p.mu.Unlock()
+		slots = append(slots, r.DelayFrom(p.until))
+	}
+	second := float64(time.Second)
+	interval := time.Duration(second / float64(cutTo))
+	var early, late int
+	for _, d := range slots {
+		if d < 0 || d > interval {
+			t.Fatalf("first slot %v after the hold, want within one interval (%v)", d, interval)
+		}
+		if d < interval/2 {
+			early++
+		} else {
+			late++
+		}
+	}
+	// 200 uniform draws: each half gets fewer than 60 with a chance below 1e-8.
+	if early < 60 || late < 60 {
+		t.Errorf("first slots not spread over the interval: %d in its first half, %d in its second", early, late)
+	}
+}
+
+// TestPacingEndsOnlyWhenIdle: a quiet spell ends pacing only when no attempt
+// waited for the pace in it; a container still busy at its pace keeps it.
+func TestPacingEndsOnlyWhenIdle(t *testing.T) {
+	tests := []struct {
+		name      string
+		boundAgo  time.Duration // since an attempt last waited for the pace
+		wantEnded bool
+	}{
+		{name: "busy at its pace", boundAgo: time.Second, wantEnded: false},
+		{name: "idle for the quiet spell", boundAgo: quietFor + time.Second, wantEnded: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			now := time.Now()
+			p := pacer{lim: rate.NewLimiter(2, 1), last429: now.Add(-quietFor - 2*time.Second), bound: now.Add(-tt.boundAgo)}
+			p.active.Store(true)
+			p.winStart, p.winCount = now.Add(-paceWindow), 3
+			p.mu.Lock()
+			p.rollLocked(now)
+			p.mu.Unlock()
+			if ended := p.lim == nil && !p.active.Load(); ended != tt.wantEnded {
+				t.Errorf("pacing ended: %v, want %v", ended, tt.wantEnded)
+			}
+		})
+	}
 }

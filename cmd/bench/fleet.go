@@ -7,7 +7,9 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -74,6 +76,7 @@ type fleetResult struct {
 	redelivered int // records delivered more than once
 	lost        int // records with no message
 	duplicated  int // records with more than one message
+	trace       []fleetSecond
 }
 
 // rate is the requests per second TalkJS accepted (429s left out).
@@ -213,7 +216,8 @@ func runFleet(ctx context.Context, cfg fleetConfig) (fleetResult, error) {
 	}
 	emu := talkjstest.New(benchAppID, benchKey)
 	emu.SetRateLimit(cfg.rps, cfg.burst)
-	srv := httptest.NewServer(emu)
+	tr := &fleetTrace{start: time.Now()}
+	srv := httptest.NewServer(tr.wrap(emu))
 	defer srv.Close()
 	for c := range cfg.m {
 		emu.PutConversation(talkjstest.Conversation{ID: "p8-" + strconv.Itoa(c), Subject: "P8"})
@@ -235,6 +239,7 @@ func runFleet(ctx context.Context, cfg fleetConfig) (fleetResult, error) {
 	var firstErr error
 	var wg sync.WaitGroup
 	start := time.Now()
+	tr.reset(start)
 	for w, f := range fns {
 		wg.Go(func() {
 			for inv := 0; ; inv++ {
@@ -271,6 +276,7 @@ func runFleet(ctx context.Context, cfg fleetConfig) (fleetResult, error) {
 	}
 	wg.Wait()
 	res.elapsed = time.Since(start)
+	res.trace = tr.bins()
 	if err := ctx.Err(); err != nil {
 		return res, err
 	}
@@ -376,6 +382,7 @@ func measureFleet(ctx context.Context, s settings, stdout io.Writer) ([]row, err
 			return nil, err
 		}
 		progress(stdout, "P8: %s", r)
+		progress(stdout, "P8: 429s per second: %s", r.traceString())
 		rw := row{id: "P8",
 			measure: fmt.Sprintf("fleet of K=%d queue functions under one app's limit R=%g/s, N=%d records to M=%d conversations (in process)", k, f.rps, f.n, f.m),
 			value: fmt.Sprintf("%.2f of R (%.1f/s); %.1f msgs/call; 429: %d of %d calls (%.1f%%); lost %d, duplicated %d; %d redelivered; %v",
@@ -391,4 +398,70 @@ func measureFleet(ctx context.Context, s settings, stdout io.Writer) ([]row, err
 		rows = append(rows, rw)
 	}
 	return rows, nil
+}
+
+// fleetSecond is one second of a run, as the emulator answered it.
+type fleetSecond struct{ ok, limited int }
+
+// fleetTrace counts answers per second of a run, so where the 429s fall
+// (start-up, steady state) can be read off.
+type fleetTrace struct {
+	start time.Time
+	mu    sync.Mutex
+	secs  []fleetSecond
+}
+
+func (t *fleetTrace) wrap(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		sw := &statusWriter{ResponseWriter: w, status: 200}
+		h.ServeHTTP(sw, r)
+		t.mu.Lock()
+		s := int(time.Since(t.start) / time.Second)
+		defer t.mu.Unlock()
+		for len(t.secs) <= s {
+			t.secs = append(t.secs, fleetSecond{})
+		}
+		if sw.status == http.StatusTooManyRequests {
+			t.secs[s].limited++
+		} else {
+			t.secs[s].ok++
+		}
+	})
+}
+
+// reset starts the count again at start: the run begins once every
+// function is built.
+func (t *fleetTrace) reset(start time.Time) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.start, t.secs = start, nil
+}
+
+func (t *fleetTrace) bins() []fleetSecond {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return slices.Clone(t.secs)
+}
+
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	w.status = code
+	w.ResponseWriter.WriteHeader(code)
+}
+
+// traceString is the run's 429s per second, with each second's accepted
+// calls: "3/17 0/20 ...".
+func (r fleetResult) traceString() string {
+	var b strings.Builder
+	for i, s := range r.trace {
+		if i > 0 {
+			b.WriteByte(' ')
+		}
+		fmt.Fprintf(&b, "%d/%d", s.limited, s.ok)
+	}
+	return b.String()
 }
