@@ -17,9 +17,8 @@
 // attempts wait out a Retry-After when their deadline allows, and when a
 // second shows a real share of 429s (not a stray one) they are spaced at 3/4
 // of the rate TalkJS accepted (time spent waiting out Retry-After left out),
-// probing slowly for more. The
-// pacing is per process; processes that share an app's limit each pace
-// themselves.
+// probing slowly for more. The pacing is per process; processes that share an
+// app's limit each pace themselves.
 //
 // Redirects are never followed (a 3xx is an [*APIError] with its status), so
 // the key goes nowhere but the configured base URL. Error answers are scrubbed
