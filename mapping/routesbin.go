@@ -28,14 +28,15 @@ var defaultRoutesBin string
 
 // routesBinMagic starts routes.bin; its last byte is the format version,
 // raised whenever the layout below changes.
-const routesBinMagic = "TJBRroutes\x01"
+const routesBinMagic = "TJBRroutes\x02"
 
 // routesBinName names routes.bin in errors.
 const routesBinName = "routes.bin (the pre-decoded embedded routes)"
 
 // The layout, in the order written (see encodeRoutesBin in the tests):
 //
-//	header  magic, routes.yaml's SHA-256 (32 bytes), template count
+//	header  magic, routes.yaml's SHA-256 (32 bytes)
+//	templates count, then each: 1 (plain) or 2 (markup) and its source
 //	limits  maxTextLength, maxSubjectLength
 //	routes  count, then each route in name order
 //	reminders count, then each reminder in name order
@@ -43,9 +44,12 @@ const routesBinName = "routes.bin (the pre-decoded embedded routes)"
 // Numbers are unsigned varints (signed for the tolerance), strings a length
 // and the bytes, booleans one byte. A list is its length plus one, 0 being
 // a nil list, so decoding gives back exactly the slices parsing made. A
-// template is 0 (none), 1 (plain) or 2 (markup) and its source; a filter
-// 0 (none), 1 (webhook when) or 2 (reminder select) and its source. Both
-// stay uncompiled until first use, as parseRoutes leaves them for Default.
+// template is 0 (none) or 1 + its index in the template table, which holds
+// each distinct template once: the fields that write the same template
+// (YAML anchors, a sender repeated in every action) share one, so it is
+// allocated once and compiled once, at its first use. A filter is 0
+// (none), 1 (webhook when) or 2 (reminder select) and its source. Both stay
+// uncompiled until first use, as parseRoutes leaves them for Default.
 
 // decodeDefault decodes bin when it was made from exactly yamlSrc.
 func decodeDefault(bin string, yamlSrc []byte) (*Routes, error) {
@@ -69,7 +73,7 @@ type binDecoder struct {
 	// where and what name the item being read, for the error.
 	where string
 	what  string
-	// tmpls is one allocation for every template, handed out in order.
+	// tmpls is the template table, one allocation.
 	tmpls []tmpl
 }
 
@@ -200,24 +204,41 @@ func (d *binDecoder) strs() []string {
 	return out
 }
 
+// tmpl reads a reference into the template table.
 func (d *binDecoder) tmpl() *tmpl {
-	kind := d.byte()
-	if kind == 0 || d.err != nil {
+	i := d.uint()
+	if i == 0 || d.err != nil {
 		return nil
 	}
-	if kind > 2 {
-		d.fail("want a template kind (0, 1 or 2), got %d", kind)
+	if i > len(d.tmpls) {
+		d.fail("template %d of a table of %d", i-1, len(d.tmpls))
 		return nil
 	}
-	if len(d.tmpls) == 0 {
-		d.fail("more templates than the header's count")
-		return nil
+	return &d.tmpls[i-1]
+}
+
+// tmplTable reads the template table.
+func (d *binDecoder) tmplTable() {
+	d.what = "template table"
+	n := d.uint()
+	// Each template takes at least two bytes.
+	if d.err != nil || n > (len(d.data)-d.off)/2 {
+		d.fail("%d templates cannot fit in %d bytes", n, len(d.data)-d.off)
+		return
 	}
-	t := &d.tmpls[0]
-	d.tmpls = d.tmpls[1:]
-	t.markup = kind == 2
-	t.src = d.str()
-	return t
+	d.tmpls = make([]tmpl, n)
+	for i := range d.tmpls {
+		t := &d.tmpls[i]
+		switch kind := d.byte(); kind {
+		case 1:
+		case 2:
+			t.markup = true
+		default:
+			d.fail("template %d: want a kind (1 or 2), got %d", i, kind)
+			return
+		}
+		t.src = d.str()
+	}
 }
 
 func (d *binDecoder) tmplList() []*tmpl {
@@ -285,14 +306,7 @@ func decodeRoutesBin(data string) (*Routes, [sha256.Size]byte, error) {
 	d.off = len(routesBinMagic)
 	copy(sum[:], data[d.off:])
 	d.off += len(sum)
-	if n := d.uint(); d.err == nil {
-		// Each template takes at least two bytes.
-		if n > (len(data)-d.off)/2 {
-			d.fail("%d templates cannot fit in %d bytes", n, len(data)-d.off)
-			return nil, sum, d.err
-		}
-		d.tmpls = make([]tmpl, n)
-	}
+	d.tmplTable()
 
 	c := &Routes{}
 	d.what = "limits"
@@ -336,9 +350,6 @@ func decodeRoutesBin(data string) (*Routes, [sha256.Size]byte, error) {
 	if d.err == nil && d.off != len(data) {
 		d.what, d.where = "end", ""
 		d.fail("%d bytes after the last reminder", len(data)-d.off)
-	}
-	if d.err == nil && len(d.tmpls) != 0 {
-		d.fail("%d fewer templates than the header's count", len(d.tmpls))
 	}
 	if d.err != nil {
 		return nil, sum, d.err

@@ -19,8 +19,16 @@ import (
 // It lives in the tests because only `make routes-bin` runs it: the
 // functions never encode.
 type binEncoder struct {
-	buf   []byte
-	tmpls int
+	buf []byte
+	// table lists the distinct templates in the order first written;
+	// index finds one by source and markup.
+	table []*tmpl
+	index map[tmplKey]int
+}
+
+type tmplKey struct {
+	src    string
+	markup bool
 }
 
 func (e *binEncoder) uint(v int)    { e.buf = binary.AppendUvarint(e.buf, uint64(v)) }
@@ -48,17 +56,21 @@ func (e *binEncoder) strs(s []string) {
 }
 
 func (e *binEncoder) tmpl(t *tmpl) {
-	switch {
-	case t == nil:
-		e.kind(0)
+	if t == nil {
+		e.uint(0)
 		return
-	case t.markup:
-		e.kind(2)
-	default:
-		e.kind(1)
 	}
-	e.tmpls++
-	e.str(t.src)
+	k := tmplKey{t.src, t.markup}
+	i, ok := e.index[k]
+	if !ok {
+		if e.index == nil {
+			e.index = map[tmplKey]int{}
+		}
+		i = len(e.table)
+		e.index[k] = i
+		e.table = append(e.table, t)
+	}
+	e.uint(i + 1)
 }
 
 func (e *binEncoder) tmplList(ts []*tmpl) {
@@ -199,9 +211,17 @@ func encodeRoutesBin(c *Routes, yamlSrc []byte) []byte {
 		e.reminder(c.reminders[n])
 	}
 	sum := sha256.Sum256(yamlSrc)
-	out := append([]byte(routesBinMagic), sum[:]...)
-	out = binary.AppendUvarint(out, uint64(e.tmpls))
-	return append(out, e.buf...)
+	head := binEncoder{buf: append([]byte(routesBinMagic), sum[:]...)}
+	head.uint(len(e.table))
+	for _, t := range e.table {
+		if t.markup {
+			head.kind(2)
+		} else {
+			head.kind(1)
+		}
+		head.str(t.src)
+	}
+	return append(head.buf, e.buf...)
 }
 
 // generateRoutesBin is what `make routes-bin` writes for a routes file: the
@@ -462,7 +482,7 @@ func TestDefaultFallsBack(t *testing.T) {
 		{"current", defaultRoutesBin, defaultRoutes, ""},
 		{"stale", defaultRoutesBin, edited, "stale"},
 		{"truncated", defaultRoutesBin[:len(defaultRoutesBin)/2], defaultRoutes, "damaged"},
-		{"old format", strings.Replace(defaultRoutesBin, routesBinMagic, "TJBRroutes\x00", 1), defaultRoutes, "format version"},
+		{"old format", strings.Replace(defaultRoutesBin, routesBinMagic, "TJBRroutes\x01", 1), defaultRoutes, "format version"},
 		{"empty", "", defaultRoutes, "damaged"},
 	}
 	for _, tc := range cases {
@@ -506,8 +526,8 @@ func TestDecodeRoutesBinErrors(t *testing.T) {
 		want []string
 	}{
 		{"wrong magic", "XXXX" + good[4:], []string{"header", "does not start with"}},
-		{"header only", good[:header], []string{"header", "runs past the end"}},
-		{"huge template count", good[:header] + "\x80\x80\x80\x80\x04" + good[header+2:], []string{"templates cannot fit"}},
+		{"header only", good[:header], []string{"template table", "runs past the end"}},
+		{"huge template count", good[:header] + "\x80\x80\x80\x80\x04" + good[header+2:], []string{"template table", "templates cannot fit"}},
 		{"cut in a route", good[:len(good)/3], []string{"routes.", "past the end"}},
 		{"trailing bytes", good + "x", []string{"end", "1 bytes after the last reminder"}},
 		{"no trailing reminder count", good[:len(good)-1], []string{"past the end"}},
