@@ -154,11 +154,14 @@ func Load(path string) (*Routes, error) {
 // here: the file cannot change after the build, and the mapping tests
 // (TestDefaultParsesStrictly) and `bridge validate` parse it strictly. It has
 // no side effects and always gives the same answer.
-func Default() (*Routes, error) {
-	if c, err := decodeDefault(defaultRoutesBin, defaultRoutes); err == nil {
+func Default() (*Routes, error) { return defaultFrom(defaultRoutesBin, defaultRoutes) }
+
+// defaultFrom is Default over the given routes.bin and routes.yaml.
+func defaultFrom(bin string, yamlSrc []byte) (*Routes, error) {
+	if c, err := decodeDefault(bin, yamlSrc); err == nil {
 		return c, nil
 	}
-	return parseRoutes(defaultRoutes, DefaultFilename, true)
+	return parseRoutes(yamlSrc, DefaultFilename, true)
 }
 
 // DefaultRoutesFile returns the embedded routes file, for printing or as a

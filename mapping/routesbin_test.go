@@ -499,19 +499,21 @@ func TestDefaultFallsBack(t *testing.T) {
 			}
 		})
 	}
-	// What Default does with such an error.
-	swapped := defaultRoutesBin
-	t.Cleanup(func() { defaultRoutesBin = swapped })
-	defaultRoutesBin = defaultRoutesBin[:100]
-	got, err := Default()
-	if err != nil {
-		t.Fatal(err)
+	// What Default does then: it parses the YAML, so a stale routes.bin
+	// never stands for an edited routes.yaml.
+	for _, tc := range cases {
+		t.Run("Default/"+tc.name, func(t *testing.T) {
+			got, err := defaultFrom(tc.bin, tc.yaml)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, err := parseRoutes(tc.yaml, DefaultFilename, true)
+			if err != nil {
+				t.Fatal(err)
+			}
+			assertSameRoutes(t, got, want)
+		})
 	}
-	want, err := parseRoutes(defaultRoutes, DefaultFilename, true)
-	if err != nil {
-		t.Fatal(err)
-	}
-	assertSameRoutes(t, got, want)
 }
 
 // TestDecodeRoutesBinErrors: damage gives an error that says where and
