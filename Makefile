@@ -14,7 +14,7 @@ FN ?=
 ROUTES ?= routes.yaml
 
 .PHONY: all help build test vet fmt-check lint demo run invoke bench fuzz soak deploy clean \
-	build-WebhookFunction build-QueueFunction build-ScheduleFunction scan-test-output cfn-lint package-routes schema
+	build-WebhookFunction build-QueueFunction build-ScheduleFunction scan-test-output cfn-lint package-routes schema routes-bin
 
 all: build
 
@@ -143,6 +143,12 @@ deploy:
 ## schema: regenerate routes.schema.json (the routes file's JSON Schema) from internal/routeschema's Go types
 schema:
 	$(GO) test ./internal/routeschema -run TestSchemaIsCurrent -update
+
+## routes-bin: regenerate mapping/routes.bin (the embedded routes, pre-decoded) after editing mapping/routes.yaml
+# The same as go generate ./mapping. It refuses a routes.yaml that does not parse
+# strictly; make test fails while routes.bin is stale.
+routes-bin:
+	$(GO) test ./mapping -run '^TestRoutesBinIsCurrent$$' -update
 
 ## clean: remove build/
 clean:

@@ -135,6 +135,11 @@
 // embedded file's are checked the same way by its tests and `bridge validate`
 // and compiled on first use.
 //
+// Default does not parse the embedded routes.yaml: it decodes routes.bin,
+// the same routes already parsed, generated from routes.yaml by `make
+// routes-bin` (go generate) and checked against it by the tests; it parses
+// the YAML only when routes.bin was made from another routes.yaml.
+//
 // # Idempotency
 //
 // Each message's key is "<route>:<delivery>:<action index>", plus

@@ -146,12 +146,23 @@ func Load(path string) (*Routes, error) {
 	return Parse(data, path)
 }
 
-// Default parses the routes file embedded in the binary. Its templates and
-// filters are compiled on first use rather than here, which keeps about
-// half of the parsing off every cold start: the file cannot change after
-// the build, and the mapping tests (TestDefaultParsesStrictly) and `bridge
-// validate` parse it strictly. It has no side effects and always gives the same answer.
-func Default() (*Routes, error) { return parseRoutes(defaultRoutes, DefaultFilename, true) }
+// Default returns the routes file embedded in the binary. It decodes
+// routes.bin, the embedded routes.yaml already parsed at build time (see
+// routesbin.go), which costs a small fraction of parsing the YAML at every
+// cold start; should routes.bin not match routes.yaml, it parses the YAML.
+// Either way its templates and filters are compiled on first use rather than
+// here: the file cannot change after the build, and the mapping tests
+// (TestDefaultParsesStrictly) and `bridge validate` parse it strictly. It has
+// no side effects and always gives the same answer.
+func Default() (*Routes, error) { return defaultFrom(defaultRoutesBin, defaultRoutes) }
+
+// defaultFrom is Default over the given routes.bin and routes.yaml.
+func defaultFrom(bin string, yamlSrc []byte) (*Routes, error) {
+	if c, err := decodeDefault(bin, yamlSrc); err == nil {
+		return c, nil
+	}
+	return parseRoutes(yamlSrc, DefaultFilename, true)
+}
 
 // DefaultRoutesFile returns the embedded routes file, for printing or as a
 // starting point.

@@ -14,6 +14,7 @@
 //	go run ./cmd/bench -warm-only -o ""  # only P3..P6, P8 and P9, in process, print only
 //	go run ./cmd/bench -only P9          # one in-process row alone, print only
 //	go run ./cmd/bench -only P8          # P8 (fleet.go) alone, at the goal's N=5000
+//	go run ./cmd/bench -only P1 -n 7     # the cold starts alone: P1, P1b and P2, print only
 //
 // It builds the three functions and two floor bootstraps (cmd/bench/floor, which
 // links the dependencies every function needs and does nothing, and

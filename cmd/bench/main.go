@@ -25,8 +25,9 @@ type settings struct {
 	buildDir   string
 	logOutput  io.Writer
 	concurrent int // P6: concurrent sends in a new container
-	// only, when not empty, names the in-process rows to measure (P3, P4,
-	// P5, P6, P8, P9); the bootstraps are then not built and nothing is written.
+	// only, when not empty, names the rows to measure (P3, P4, P5, P6, P8,
+	// P9; P1, P1b or P2 for the bootstraps, whose rows come together);
+	// nothing is written, and without P1, P1b or P2 no bootstrap is built.
 	only  map[string]bool
 	fleet fleetFlags // P8
 }
@@ -48,14 +49,16 @@ func main() {
 	flag.IntVar(&s.concurrent, "concurrent", 100, "P6: concurrent sends in a new container")
 	s.fleet.register()
 	verbose := flag.Bool("v", false, "copy the emulator's and functions' output to stderr")
-	only := flag.String("only", "", "comma-separated in-process rows to measure alone (e.g. P9), printed only; implies -warm-only -o ''")
+	only := flag.String("only", "", "comma-separated rows to measure alone (e.g. P9, or P1 for the cold starts, P1b and P2 coming with it), printed only; implies -o '', and -warm-only unless P1, P1b or P2 is named")
 	flag.Parse()
 	if *only != "" {
 		s.only = map[string]bool{}
 		for _, id := range strings.Split(*only, ",") {
 			s.only[strings.TrimSpace(id)] = true
 		}
-		s.skipCold, s.out = true, ""
+		// The cold rows come from one pass over the built bootstraps.
+		s.skipCold = !s.only["P1"] && !s.only["P1b"] && !s.only["P2"]
+		s.out = ""
 	}
 	if err := s.fleet.check(); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
@@ -147,7 +150,7 @@ func run(ctx context.Context, s settings, stdout io.Writer) error {
 		}
 		rows = append(rows, fleet...)
 	}
-	if !s.skipCold {
+	if !s.skipCold && (s.want("P4") || s.want("P7")) {
 		progress(stdout, "P4 and P7 under the emulator: the queue bootstrap, 10-record batches")
 		rie, err := measureQueueUnderRIE(ctx, s, bins)
 		if err != nil {
