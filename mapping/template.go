@@ -42,6 +42,9 @@ type tmpl struct {
 	src    string
 	t      *template.Template
 	markup bool // escape inserted values so they cannot create TalkJS markup
+	// fast is t without reflection (fastrender.go), nil when t uses
+	// what the fast path does not do.
+	fast *fastTmpl
 
 	// lazy templates are parsed on first use (see Default).
 	lazy sync.Once
@@ -120,6 +123,7 @@ func compileTemplate(src string, markup bool) (*tmpl, error) {
 		}
 	}
 	t.t = tt
+	t.fast = compileFast(tt)
 	return t, nil
 }
 
@@ -193,7 +197,7 @@ func (t *tmpl) render(data map[string]any) (string, error) {
 		if t.t == nil && strings.Contains(t.src, "{{") {
 			var c *tmpl
 			if c, t.err = compileTemplate(t.src, t.markup); t.err == nil {
-				t.t = c.t
+				t.t, t.fast = c.t, c.fast
 			}
 		}
 	})
@@ -203,6 +207,16 @@ func (t *tmpl) render(data map[string]any) (string, error) {
 	if t.t == nil {
 		return t.src, nil
 	}
+	if t.fast != nil && !slowPathsOnly.Load() {
+		if s, ok := t.fast.render(data); ok {
+			return s, nil
+		}
+	}
+	return t.execute(data)
+}
+
+// execute renders the compiled template with text/template.
+func (t *tmpl) execute(data map[string]any) (string, error) {
 	var w cappedWriter
 	if err := t.t.Execute(&w, data); err != nil && !errors.Is(err, errRenderTooLong) {
 		return "", cleanTemplateErr(err)
