@@ -287,3 +287,85 @@ func FuzzFastRender(f *testing.F) {
 		checkFastRender(t, src, markup, map[string]any{"payload": payload, "headers": headerMap{"x-a": "b"}, "route": "r", "event": "e", "now": testNow})
 	})
 }
+
+// checkFastJSON decodes body both ways: where the fast decoder answers, it
+// gives what encoding/json (with numbers) gives, and it never answers
+// where encoding/json fails.
+func checkFastJSON(t testing.TB, body []byte) bool {
+	t.Helper()
+	got, ok := decodeJSONFast(body)
+	want, err := decodeJSONGeneral(body)
+	if err != nil {
+		if ok {
+			t.Fatalf("%q: encoding/json fails (%v), the fast decoder gave %#v", body, err, got)
+		}
+		return false
+	}
+	if ok && !reflect.DeepEqual(got, want) {
+		t.Fatalf("%q: fast decoder gave %#v, encoding/json %#v", body, got, want)
+	}
+	return ok
+}
+
+// TestFastJSONMatchesEncodingJSON: the fast decoder decodes as
+// encoding/json does and leaves what it does not do, and every error, to
+// encoding/json.
+func TestFastJSONMatchesEncodingJSON(t *testing.T) {
+	tests := []struct {
+		name string
+		body string
+		fast bool
+	}{
+		{"object", `{"a":"b","n":1,"f":1.5,"t":true,"x":false,"z":null,"l":[1,[2,{}],[]],"o":{}}`, true},
+		{"whitespace", " \t\r\n{ \"a\" : [ 1 , 2 ] } \n", true},
+		{"scalar", `"s"`, true},
+		{"numbers", `[0,-0,12,-12,123456789012345678,1234567890123456789,-9223372036854775808,9223372036854775808,1e3,1E+3,1.25e-2,-0.5,1e400,123456789012345678901234567890]`, true},
+		{"escapes", `"a\"b\\c\/d\b\f\n\r\t\u0041\u00e9\u20ac"`, true},
+		{"utf-8", `{"k":"héllo €, 👩‍💻"}`, true},
+		{"duplicate keys", `{"a":1,"a":2}`, true},
+		{"surrogate pair", `"\ud83d\ude00"`, false},
+		{"lone surrogate", `"\ud800"`, false},
+		{"invalid utf-8", "\"\xff\"", false},
+		{"control character", "\"a\x01\"", false},
+		{"trailing data", `{} {}`, false},
+		{"trailing brace", `{}}`, false},
+		{"trailing comma", `[1,]`, false},
+		{"leading zero", `01`, false},
+		{"bare minus", `-`, false},
+		{"dot without digits", `1.`, false},
+		{"exponent without digits", `1e`, false},
+		{"unquoted key", `{a:1}`, false},
+		{"unterminated", `{"a":"b`, false},
+		{"bad escape", `"\x"`, false},
+		{"bad literal", `nul`, false},
+		{"deep", strings.Repeat("[", 300) + strings.Repeat("]", 300), false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := checkFastJSON(t, []byte(tt.body)); got != tt.fast {
+				t.Errorf("fast decoder answered %v, want %v", got, tt.fast)
+			}
+		})
+	}
+}
+
+// TestFastJSONFixtures: every fixture body decodes the same both ways, and
+// the fast decoder answers for the GitHub ones.
+func TestFastJSONFixtures(t *testing.T) {
+	for _, fc := range fixtureCases(t, fixturesDir(t)) {
+		ok := checkFastJSON(t, fc.body)
+		if fc.route == "github" && !ok {
+			t.Errorf("%s: the fast decoder did not answer", fc.name)
+		}
+	}
+}
+
+// FuzzFastJSON: the fast decoder agrees with encoding/json on any input.
+func FuzzFastJSON(f *testing.F) {
+	for _, s := range []string{`{"a":[1,-2.5e3,"x\u00e9\n",true,null,{}]}`, `"\ud83d\ude00"`, `12345678901234567890`, `[1,]`, " {\"a\" :\t1 } "} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		checkFastJSON(t, body)
+	})
+}

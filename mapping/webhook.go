@@ -397,6 +397,17 @@ func decodeJSON(body []byte) (any, error) {
 	if len(bytes.TrimSpace(body)) == 0 {
 		return nil, invalid("body is empty, want JSON")
 	}
+	if !slowPathsOnly.Load() {
+		if v, ok := decodeJSONFast(body); ok {
+			return v, nil
+		}
+	}
+	return decodeJSONGeneral(body)
+}
+
+// decodeJSONGeneral is decodeJSON with encoding/json, for what the fast
+// decoder leaves (and its errors).
+func decodeJSONGeneral(body []byte) (any, error) {
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.UseNumber()
 	var v any

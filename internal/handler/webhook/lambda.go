@@ -74,9 +74,9 @@ type Event struct {
 // every time, rather than keeping whichever map order gave last. An event
 // of another shape is an ErrUnknownEvent. It is a pure function.
 func ParseEvent(raw []byte) (Event, error) {
-	var ev gatewayEvent
-	if err := json.Unmarshal(raw, &ev); err != nil {
-		return Event{}, fmt.Errorf("%w: %v", ErrUnknownEvent, err)
+	ev, err := decodeEvent(raw)
+	if err != nil {
+		return Event{}, err
 	}
 	out := Event{Body: ev.Body, IsBase64Encoded: ev.IsBase64Encoded, Route: ev.PathParameters["route"]}
 	switch {
@@ -146,6 +146,20 @@ func ParseEvent(raw []byte) (Event, error) {
 		return Event{}, ErrUnknownEvent
 	}
 	return out, nil
+}
+
+// decodeEvent reads the fields of gatewayEvent, without reflection where
+// decodeEventFast can.
+func decodeEvent(raw []byte) (gatewayEvent, error) {
+	var ev gatewayEvent
+	if decodeEventFast(raw, &ev) {
+		return ev, nil
+	}
+	ev = gatewayEvent{}
+	if err := json.Unmarshal(raw, &ev); err != nil {
+		return gatewayEvent{}, fmt.Errorf("%w: %v", ErrUnknownEvent, err)
+	}
+	return ev, nil
 }
 
 // Handle is the Lambda entry point. It answers in the shape of the event it
