@@ -94,15 +94,19 @@ var errSendTooLarge = errors.New("send too large for one queue message")
 // pure function: the same send always gives the same message, so a
 // redelivered webhook makes the same FIFO deduplication id.
 func (q *CommandQueue) Message(send mapping.Send) (QueueMessage, error) {
-	b, err := json.Marshal(queuedCommand{
-		ConversationID: send.ConversationID,
-		Conversation:   send.Conversation,
-		Users:          send.Users,
-		Recipients:     send.Recipients,
-		Messages:       send.Messages,
-	})
-	if err != nil {
-		return QueueMessage{}, fmt.Errorf("send to conversation %q: %w", send.ConversationID, err)
+	b, ok := appendCommand(make([]byte, 0, 512), send)
+	if !ok {
+		var err error
+		b, err = json.Marshal(queuedCommand{
+			ConversationID: send.ConversationID,
+			Conversation:   send.Conversation,
+			Users:          send.Users,
+			Recipients:     send.Recipients,
+			Messages:       send.Messages,
+		})
+		if err != nil {
+			return QueueMessage{}, fmt.Errorf("send to conversation %q: %w", send.ConversationID, err)
+		}
 	}
 	if len(b) > MaxQueueMessage {
 		return QueueMessage{}, fmt.Errorf("%w: the send to conversation %q is %d bytes as a queue message, over the command queue's limit of %d bytes", errSendTooLarge, send.ConversationID, len(b), MaxQueueMessage)
@@ -195,5 +199,7 @@ func (s *Server) enqueue(ctx context.Context, log *slog.Logger, route string, se
 	if vc, ok := s.Routes.VerifyConfig(route); ok && vc.Preset == verify.PresetTalkJS {
 		status = http.StatusOK
 	}
-	return jsonAnswer(status, out)
+	h := make(http.Header, 1)
+	h["Content-Type"] = []string{"application/json"}
+	return Response{Status: status, Body: appendQueued(make([]byte, 0, 128), out.Queued), Header: h}
 }

@@ -6,12 +6,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"maps"
 	"net/http"
 	"net/url"
-	"slices"
-
-	"github.com/aws/aws-lambda-go/events"
 )
 
 // ErrUnknownEvent is returned for an invocation that is not an API Gateway
@@ -83,7 +79,7 @@ func ParseEvent(raw []byte) (Event, error) {
 	case ev.Version == "2.0" || ev.RawPath != "":
 		out.V2, out.Method = true, ev.RequestContext.HTTP.Method
 		out.Header = make(http.Header, len(ev.Headers))
-		for _, k := range slices.Sorted(maps.Keys(ev.Headers)) {
+		for _, k := range sortedKeys(ev.Headers) {
 			out.Header.Add(k, ev.Headers[k])
 		}
 		if out.Route == "" {
@@ -103,7 +99,7 @@ func ParseEvent(raw []byte) (Event, error) {
 	case ev.HTTPMethod != "":
 		out.Method = ev.HTTPMethod
 		out.Header = make(http.Header, len(ev.Headers))
-		for _, k := range slices.Sorted(maps.Keys(ev.MultiValueHeaders)) {
+		for _, k := range sortedKeys(ev.MultiValueHeaders) {
 			for _, v := range ev.MultiValueHeaders[k] {
 				out.Header.Add(k, v)
 			}
@@ -111,7 +107,7 @@ func ParseEvent(raw []byte) (Event, error) {
 		// API Gateway fills headers with the last value of each
 		// multiValueHeaders key, spelled the same: those are already in.
 		// A key spelled otherwise is another copy, and is kept.
-		for _, k := range slices.Sorted(maps.Keys(ev.Headers)) {
+		for _, k := range sortedKeys(ev.Headers) {
 			if _, ok := ev.MultiValueHeaders[k]; !ok {
 				out.Header.Add(k, ev.Headers[k])
 			}
@@ -172,10 +168,7 @@ func (s *Server) Handle(ctx context.Context, raw json.RawMessage) (json.RawMessa
 		return nil, err
 	}
 	resp := s.serveEvent(ctx, ev)
-	if ev.V2 {
-		return json.Marshal(events.APIGatewayV2HTTPResponse{StatusCode: resp.Status, Headers: flatten(resp.Header), Body: string(resp.Body)})
-	}
-	return json.Marshal(events.APIGatewayProxyResponse{StatusCode: resp.Status, Headers: flatten(resp.Header), Body: string(resp.Body)})
+	return appendResponse(make([]byte, 0, 128+len(resp.Body)), ev.V2, resp.Status, flatten(resp.Header), string(resp.Body)), nil
 }
 
 func (s *Server) serveEvent(ctx context.Context, ev Event) Response {
