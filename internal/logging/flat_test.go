@@ -1,0 +1,74 @@
+package logging
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"log/slog"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-lambda-go/lambdacontext"
+)
+
+// TestFlatHandlerWritesLikeWithAttrs: a JSON handler's lines are the same
+// bytes whether the bound and invocation attributes go through WithAttrs
+// (the general path) or into the record (flat), with and without secrets,
+// groups, context attributes and keys bound twice.
+func TestFlatHandlerWritesLikeWithAttrs(t *testing.T) {
+	at := time.Date(2026, 1, 2, 3, 4, 5, 6, time.UTC)
+	rec := func(msg string, args ...any) slog.Record {
+		r := slog.NewRecord(at, slog.LevelInfo, msg, 0)
+		r.Add(args...)
+		return r
+	}
+	lctx := lambdacontext.NewContext(t.Context(), &lambdacontext.LambdaContext{AwsRequestID: "req-1"})
+	lctx = context.WithValue(lctx, traceHeaderKey, "Root=1-5759e988-bd862e3fe1be46a994272793;Sampled=1")
+	tests := []struct {
+		name string
+		ctx  context.Context
+		log  func(ctx context.Context, h slog.Handler) error
+	}{
+		{"plain", t.Context(), func(ctx context.Context, h slog.Handler) error {
+			return h.Handle(ctx, rec("x", "a", 1, "b", "two"))
+		}},
+		{"invocation", lctx, func(ctx context.Context, h slog.Handler) error {
+			return h.Handle(ctx, rec("x", "a", 1))
+		}},
+		{"context attrs and bound ones", With(With(lctx, RouteKey, "github"), DeliveryIDKey, "d-1", ConversationIDKey, ""), func(ctx context.Context, h slog.Handler) error {
+			h = h.WithAttrs([]slog.Attr{slog.String("event", "issues.opened"), slog.String("route", "bound")})
+			return h.Handle(ctx, rec("webhook queued", "conversationId", "c", "queueMessageId", "m", "delivery_id", "own"))
+		}},
+		{"secrets everywhere", With(lctx, "auth", "Bearer sk_test_secret"), func(ctx context.Context, h slog.Handler) error {
+			h = h.WithAttrs([]slog.Attr{slog.String("k", "sk_test_secret"), slog.Group("g", slog.String("x", "whsec_1"))})
+			return h.Handle(ctx, rec("using sk_test_secret", "err", errors.New("401 for whsec_1"), "list", []string{"sk_test_secret"}, "n", 3))
+		}},
+		{"group bound", lctx, func(ctx context.Context, h slog.Handler) error {
+			h = h.WithAttrs([]slog.Attr{slog.String("a", "1")}).WithGroup("g").WithAttrs([]slog.Attr{slog.String("b", "2")})
+			return h.Handle(ctx, rec("x", "c", 3))
+		}},
+		{"empty group and time key", lctx, func(ctx context.Context, h slog.Handler) error {
+			h = h.WithAttrs([]slog.Attr{slog.Group("empty"), slog.Time("time", at)})
+			return h.Handle(ctx, rec("x", slog.Group("e"), "level", "own"))
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var out [2]bytes.Buffer
+			for i, flat := range []bool{false, true} {
+				inner := slog.NewJSONHandler(&out[i], &slog.HandlerOptions{Level: slog.LevelInfo, ReplaceAttr: lambdacontext.ReplaceAttr})
+				h := &handler{inner: inner, secrets: []func() []string{func() []string { return []string{"sk_test_secret", "whsec_1"} }},
+					cold: &coldStart{}, getenv: func(string) string { return "" }, flat: flat}
+				if err := tt.log(tt.ctx, h); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if out[0].String() != out[1].String() {
+				t.Errorf("flat handler wrote\n%s\nthe general path\n%s", out[1].String(), out[0].String())
+			}
+			if out[0].Len() == 0 {
+				t.Error("nothing written")
+			}
+		})
+	}
+}
