@@ -52,7 +52,7 @@ type fastCmd struct {
 type fastArg struct {
 	field []string  // nil for a literal
 	pipe  []fastCmd // nil for a literal
-	lit   any       // string or int
+	lit   fval      // a string or an int
 }
 
 // paramKind is what a parameter of a curated function takes, as
@@ -65,53 +65,106 @@ const (
 	paramInt
 )
 
+// fval is a value in a fast pipeline: a string held as one (str), which
+// saves boxing the strings functions return, or any other value.
+type fval struct {
+	v   any
+	s   string
+	str bool
+}
+
+func strVal(s string) fval { return fval{s: s, str: true} }
+
+// any is x as text/template would hold it.
+func (x fval) any() any {
+	if x.str {
+		return x.s
+	}
+	return x.v
+}
+
+// string is x when it is a string (not rawText, which text/template does
+// not take for a string parameter).
+func (x fval) string() (string, bool) {
+	if x.str {
+		return x.s, true
+	}
+	s, ok := x.v.(string)
+	return s, ok
+}
+
 // fastFunc is a curated function called without reflection. call gets
-// arguments of the kinds params says; ok false means "let text/template do
-// it" (an error, whose wording is text/template's).
+// arguments of the kinds params says (a string parameter's is a string);
+// ok false means "let text/template do it" (an error, whose wording is
+// text/template's).
 type fastFunc struct {
 	params []paramKind
-	call   func(args []any) (v any, ok bool)
+	call   func(a0, a1, a2 fval) (v fval, ok bool)
 }
 
-func anyFn(f func(any) string) *fastFunc {
-	return &fastFunc{params: []paramKind{paramAny}, call: func(a []any) (any, bool) { return f(a[0]), true }}
-}
-
-func anyErrFn(params []paramKind, f func(a []any) (string, error)) *fastFunc {
-	return &fastFunc{params: params, call: func(a []any) (any, bool) {
-		s, err := f(a)
-		return s, err == nil
+// anyFn calls f(any) string; fs, when set, is f for a string argument.
+func anyFn(f func(any) string, fs func(string) string) *fastFunc {
+	return &fastFunc{params: []paramKind{paramAny}, call: func(a, _, _ fval) (fval, bool) {
+		if fs != nil {
+			if s, ok := a.string(); ok {
+				return strVal(fs(s)), true
+			}
+		}
+		return strVal(f(a.any())), true
 	}}
 }
+
+func errFn(params []paramKind, f func(a0, a1 fval) (string, error)) *fastFunc {
+	return &fastFunc{params: params, call: func(a0, a1, _ fval) (fval, bool) {
+		s, err := f(a0, a1)
+		return strVal(s), err == nil
+	}}
+}
+
+func str(x fval) string { s, _ := x.string(); return s }
 
 // fastFuncs are the functions of funcs the fast path calls, with the
 // parameter kinds of their Go signatures there. A name missing here keeps
 // a template on text/template.
 var fastFuncs = map[string]*fastFunc{
-	"_esc":      anyFn(func(v any) string { return escapeMarkup(format(v)) }),
-	"_fmt":      anyFn(format),
-	"lower":     anyFn(func(v any) string { return strings.ToLower(format(v)) }),
-	"upper":     anyFn(func(v any) string { return strings.ToUpper(format(v)) }),
-	"trim":      anyFn(func(v any) string { return strings.TrimSpace(format(v)) }),
-	"title":     anyFn(fnTitle),
-	"slug":      anyFn(fnSlug),
-	"slugid":    anyFn(fnSlugID),
-	"firstLine": anyFn(funcs["firstLine"].(func(any) string)),
-	"raw":       {params: []paramKind{paramAny}, call: func(a []any) (any, bool) { return rawText(format(a[0])), true }},
-	"default":   {params: []paramKind{paramAny, paramAny}, call: func(a []any) (any, bool) { return fnDefault(a[0], a[1]), true }},
-	"get":       {params: []paramKind{paramAny, paramString}, call: func(a []any) (any, bool) { return fnGet(a[0], a[1].(string)), true }},
-	"first":     {params: []paramKind{paramAny}, call: func(a []any) (any, bool) { return fnFirst(a[0]), true }},
-	"truncate":  {params: []paramKind{paramInt, paramAny}, call: func(a []any) (any, bool) { return fnTruncate(a[0].(int), a[1]), true }},
-	"replace": {params: []paramKind{paramString, paramString, paramAny}, call: func(a []any) (any, bool) {
-		return strings.ReplaceAll(format(a[2]), a[0].(string), a[1].(string)), true
+	"_esc":      anyFn(func(v any) string { return escapeMarkup(format(v)) }, escapeMarkup),
+	"_fmt":      anyFn(format, func(s string) string { return s }),
+	"lower":     anyFn(func(v any) string { return strings.ToLower(format(v)) }, strings.ToLower),
+	"upper":     anyFn(func(v any) string { return strings.ToUpper(format(v)) }, strings.ToUpper),
+	"trim":      anyFn(func(v any) string { return strings.TrimSpace(format(v)) }, strings.TrimSpace),
+	"title":     anyFn(fnTitle, nil),
+	"slug":      anyFn(fnSlug, nil),
+	"slugid":    anyFn(fnSlugID, nil),
+	"firstLine": anyFn(funcs["firstLine"].(func(any) string), nil),
+	"raw": {params: []paramKind{paramAny}, call: func(a, _, _ fval) (fval, bool) {
+		return fval{v: rawText(format(a.any()))}, true
 	}},
-	"trimPrefix": {params: []paramKind{paramString, paramAny}, call: func(a []any) (any, bool) {
-		return strings.TrimPrefix(format(a[1]), a[0].(string)), true
+	"default": {params: []paramKind{paramAny, paramAny}, call: func(a0, a1, _ fval) (fval, bool) {
+		if empty(a1.any()) {
+			return a0, true
+		}
+		return a1, true
 	}},
-	"join":  anyErrFn([]paramKind{paramString, paramAny}, func(a []any) (string, error) { return fnJoin(a[0].(string), a[1]) }),
-	"date":  anyErrFn([]paramKind{paramString, paramAny}, func(a []any) (string, error) { return fnDate(a[0].(string), a[1]) }),
-	"json":  anyErrFn([]paramKind{paramAny}, func(a []any) (string, error) { return fnJSON(a[0]) }),
-	"money": anyErrFn([]paramKind{paramAny, paramAny}, func(a []any) (string, error) { return fnMoney(a[0], a[1]) }),
+	"get": {params: []paramKind{paramAny, paramString}, call: func(a0, a1, _ fval) (fval, bool) {
+		return fval{v: fnGet(a0.any(), str(a1))}, true
+	}},
+	"first": {params: []paramKind{paramAny}, call: func(a, _, _ fval) (fval, bool) { return fval{v: fnFirst(a.any())}, true }},
+	"truncate": {params: []paramKind{paramInt, paramAny}, call: func(a0, a1, _ fval) (fval, bool) {
+		if s, ok := a1.string(); ok {
+			return strVal(capRunes(s, a0.v.(int))), true
+		}
+		return strVal(fnTruncate(a0.v.(int), a1.any())), true
+	}},
+	"replace": {params: []paramKind{paramString, paramString, paramAny}, call: func(a0, a1, a2 fval) (fval, bool) {
+		return strVal(strings.ReplaceAll(format(a2.any()), str(a0), str(a1))), true
+	}},
+	"trimPrefix": {params: []paramKind{paramString, paramAny}, call: func(a0, a1, _ fval) (fval, bool) {
+		return strVal(strings.TrimPrefix(format(a1.any()), str(a0))), true
+	}},
+	"join":  errFn([]paramKind{paramString, paramAny}, func(a0, a1 fval) (string, error) { return fnJoin(str(a0), a1.any()) }),
+	"date":  errFn([]paramKind{paramString, paramAny}, func(a0, a1 fval) (string, error) { return fnDate(str(a0), a1.any()) }),
+	"json":  errFn([]paramKind{paramAny}, func(a0, _ fval) (string, error) { return fnJSON(a0.any()) }),
+	"money": errFn([]paramKind{paramAny, paramAny}, func(a0, a1 fval) (string, error) { return fnMoney(a0.any(), a1.any()) }),
 }
 
 // compileFast returns the fast form of a parsed template (with its final
@@ -197,18 +250,29 @@ func compileFastArg(n parse.Node, k paramKind) (fastArg, bool) {
 		cmds := compileFastPipe(n)
 		return fastArg{pipe: cmds}, cmds != nil && k != paramInt
 	case *parse.StringNode:
-		return fastArg{lit: n.Text}, k != paramInt
+		return fastArg{lit: strVal(n.Text)}, k != paramInt
 	case *parse.NumberNode:
 		if k != paramInt || !n.IsInt || n.Int64 != int64(int(n.Int64)) {
 			return fastArg{}, false
 		}
-		return fastArg{lit: int(n.Int64)}, true
+		return fastArg{lit: fval{v: int(n.Int64)}}, true
 	}
 	return fastArg{}, false
 }
 
 // render runs ft over data; ok false means text/template must run it.
 func (ft *fastTmpl) render(data map[string]any) (string, bool) {
+	if len(ft.parts) == 1 && ft.parts[0].cmds != nil {
+		// One action: its string is the result, no builder.
+		v, ok := runFastPipe(ft.parts[0].cmds, data)
+		if r, isRaw := v.v.(rawText); isRaw {
+			v = strVal(string(r))
+		}
+		if !ok || !v.str || len(v.s) > maxRendered {
+			return "", false
+		}
+		return v.s, true
+	}
 	var b strings.Builder
 	for _, p := range ft.parts {
 		if p.cmds == nil {
@@ -219,13 +283,15 @@ func (ft *fastTmpl) render(data map[string]any) (string, bool) {
 		if !ok {
 			return "", false
 		}
-		switch v := v.(type) {
-		case string:
-			b.WriteString(v)
-		case rawText:
-			b.WriteString(string(v))
+		switch {
+		case v.str:
+			b.WriteString(v.s)
 		default:
-			return "", false
+			r, isRaw := v.v.(rawText)
+			if !isRaw {
+				return "", false
+			}
+			b.WriteString(string(r))
 		}
 		if b.Len() > maxRendered {
 			return "", false
@@ -236,43 +302,49 @@ func (ft *fastTmpl) render(data map[string]any) (string, bool) {
 
 // runFastPipe runs a pipeline's commands, each given the previous one's
 // value as its last argument.
-func runFastPipe(cmds []fastCmd, data map[string]any) (any, bool) {
-	var v any
-	var argBuf [4]any
+func runFastPipe(cmds []fastCmd, data map[string]any) (fval, bool) {
+	var v fval
 	for i, c := range cmds {
 		if c.fn == nil {
-			var ok bool
-			if v, ok = lookupField(data, c.field); !ok {
-				return nil, false
+			x, ok := lookupField(data, c.field)
+			if !ok {
+				return fval{}, false
 			}
+			v = fval{v: x}
 			continue
 		}
-		args := argBuf[:0]
+		var args [3]fval
+		n := 0
 		for j, a := range c.args {
-			x, ok := a.lit, true
+			x := a.lit
 			switch {
 			case a.field != nil:
-				x, ok = lookupField(data, a.field)
+				f, ok := lookupField(data, a.field)
+				if !ok {
+					return fval{}, false
+				}
+				x = fval{v: f}
 			case a.pipe != nil:
-				x, ok = runFastPipe(a.pipe, data)
+				var ok bool
+				if x, ok = runFastPipe(a.pipe, data); !ok {
+					return fval{}, false
+				}
 			}
-			if !ok {
-				return nil, false
+			if _, isStr := x.string(); !isStr && c.fn.params[j] == paramString {
+				return fval{}, false
 			}
-			if _, isStr := x.(string); !isStr && c.fn.params[j] == paramString {
-				return nil, false
-			}
-			args = append(args, x)
+			args[n] = x
+			n++
 		}
 		if i > 0 {
-			if _, isStr := v.(string); !isStr && c.fn.params[len(args)] == paramString {
-				return nil, false
+			if _, isStr := v.string(); !isStr && c.fn.params[n] == paramString {
+				return fval{}, false
 			}
-			args = append(args, v)
+			args[n] = v
 		}
 		var ok bool
-		if v, ok = c.fn.call(args); !ok {
-			return nil, false
+		if v, ok = c.fn.call(args[0], args[1], args[2]); !ok {
+			return fval{}, false
 		}
 	}
 	return v, true
