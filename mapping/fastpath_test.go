@@ -1,6 +1,7 @@
 package mapping
 
 import (
+	"fmt"
 	"net/http"
 	"reflect"
 	"strings"
@@ -368,4 +369,20 @@ func FuzzFastJSON(f *testing.F) {
 	f.Fuzz(func(t *testing.T, body []byte) {
 		checkFastJSON(t, body)
 	})
+}
+
+// TestNotOnReasonMatchesSprintf: the skip reason is fmt's wording.
+func TestNotOnReasonMatchesSprintf(t *testing.T) {
+	for _, a := range []*action{
+		{index: 0, name: "issue", on: []string{"issues.opened", "issues.closed"}},
+		{index: 12, on: []string{"*"}},
+		{index: 3, name: "x y", on: nil},
+	} {
+		for _, event := range []string{"", "push", "a\"b\\c\n", "é\u2028\xff"} {
+			want := fmt.Sprintf("%s: event %q is not in on %v", a.label(), event, a.on)
+			if got := notOnReason(a, event); got != want {
+				t.Errorf("notOnReason = %q, want %q", got, want)
+			}
+		}
+	}
 }

@@ -72,3 +72,65 @@ func TestFlatHandlerWritesLikeWithAttrs(t *testing.T) {
 		})
 	}
 }
+
+// checkWithStrings: withStrings gives the attributes withRecord gives.
+func checkWithStrings(t testing.TB, prev []slog.Attr, args []any) {
+	t.Helper()
+	want := withRecord(prev, args)
+	got, changed, ok := withStrings(prev, args)
+	if !ok {
+		return
+	}
+	if !changed {
+		got = prev
+	}
+	if len(got) != len(want) {
+		t.Fatalf("With(%v, %v): withStrings %v, withRecord %v", prev, args, got, want)
+	}
+	for i := range got {
+		if !got[i].Equal(want[i]) {
+			t.Fatalf("With(%v, %v): withStrings %v, withRecord %v", prev, args, got, want)
+		}
+	}
+}
+
+func TestWithStringsMatchesRecord(t *testing.T) {
+	ab := []slog.Attr{slog.String("a", "1"), slog.String("b", "2")}
+	tests := []struct {
+		name string
+		prev []slog.Attr
+		args []any
+		ok   bool
+	}{
+		{"new key", ab, []any{"c", "3"}, true},
+		{"same value last", ab, []any{"b", "2"}, true},
+		{"same value not last", ab, []any{"a", "1"}, true},
+		{"new value", ab, []any{"b", "9"}, true},
+		{"empty value", ab, []any{"a", ""}, true},
+		{"two pairs", nil, []any{"route", "github", "conversation_id", ""}, true},
+		{"repeated key", ab, []any{"c", "1", "c", "2"}, true},
+		{"same value twice", []slog.Attr{slog.String("a", "1"), slog.String("a", "1")}, []any{"a", "1"}, true},
+		{"int value", ab, []any{"a", 1}, false},
+		{"attr", ab, []any{slog.String("a", "x")}, false},
+		{"odd", ab, []any{"a"}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if _, _, ok := withStrings(tt.prev, tt.args); ok != tt.ok {
+				t.Errorf("ok = %v, want %v", ok, tt.ok)
+			}
+			checkWithStrings(t, tt.prev, tt.args)
+		})
+	}
+}
+
+func FuzzWithStrings(f *testing.F) {
+	f.Add("a", "1", "b", "2", "a", "1")
+	f.Add("a", "1", "a", "", "a", "2")
+	f.Fuzz(func(t *testing.T, k1, v1, k2, v2, k3, v3 string) {
+		prev := withRecord(nil, []any{k1, v1, k2, v2})
+		checkWithStrings(t, prev, []any{k3, v3})
+		checkWithStrings(t, prev, []any{k3, v3, k1, v2})
+		checkWithStrings(t, nil, []any{k1, v1, k2, v2, k3, v3})
+	})
+}

@@ -55,6 +55,17 @@ type ctxAttrsKey struct{}
 // left out, so callers need not check for "not known". Pure: safe anywhere.
 func With(ctx context.Context, args ...any) context.Context {
 	prev, _ := ctx.Value(ctxAttrsKey{}).([]slog.Attr)
+	if attrs, changed, ok := withStrings(prev, args); ok {
+		if !changed {
+			return ctx
+		}
+		return context.WithValue(ctx, ctxAttrsKey{}, attrs)
+	}
+	return context.WithValue(ctx, ctxAttrsKey{}, withRecord(prev, args))
+}
+
+// withRecord is With for any args, read as slog reads them.
+func withRecord(prev []slog.Attr, args []any) []slog.Attr {
 	r := slog.NewRecord(time.Time{}, 0, "", 0)
 	r.Add(args...)
 	attrs := slices.Clone(prev)
@@ -66,7 +77,49 @@ func With(ctx context.Context, args ...any) context.Context {
 		attrs = append(attrs, a)
 		return true
 	})
-	return context.WithValue(ctx, ctxAttrsKey{}, attrs)
+	return attrs
+}
+
+// withStrings is With for args that are all string keys with string
+// values (every caller's), without a slog.Record: the same attributes, and
+// changed false when they are prev's (a key set again to the value it has
+// last), so that ctx is kept. ok is false for other args.
+func withStrings(prev []slog.Attr, args []any) (attrs []slog.Attr, changed, ok bool) {
+	if len(args)%2 != 0 {
+		return nil, false, false
+	}
+	for i := 0; i < len(args); i += 2 {
+		_, kok := args[i].(string)
+		_, vok := args[i+1].(string)
+		if !kok || !vok {
+			return nil, false, false
+		}
+	}
+	attrs = prev
+	for i := 0; i < len(args); i += 2 {
+		k, v := args[i].(string), args[i+1].(string)
+		if v == "" {
+			continue
+		}
+		if n := len(attrs); n > 0 && attrs[n-1].Key == k && attrs[n-1].Value.Kind() == slog.KindString && attrs[n-1].Value.String() == v {
+			if !slices.ContainsFunc(attrs[:n-1], func(a slog.Attr) bool { return a.Key == k }) {
+				continue
+			}
+		}
+		if !changed {
+			attrs = slices.Clone(prev)
+			changed = true
+		}
+		j := 0
+		for _, a := range attrs {
+			if a.Key != k {
+				attrs[j] = a
+				j++
+			}
+		}
+		attrs = append(attrs[:j], slog.String(k, v))
+	}
+	return attrs, changed, true
 }
 
 // Attrs returns the attributes With put in ctx.
