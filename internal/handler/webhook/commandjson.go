@@ -3,8 +3,8 @@ package webhook
 import (
 	"slices"
 	"strconv"
-	"unicode/utf8"
 
+	"github.com/talkjs-bridge/talkjs-bridge/internal/jsonwrite"
 	"github.com/talkjs-bridge/talkjs-bridge/mapping"
 	"github.com/talkjs-bridge/talkjs-bridge/talkjs"
 )
@@ -19,7 +19,7 @@ import (
 // appendCommand appends send as encoding/json writes its queuedCommand.
 func appendCommand(b []byte, send mapping.Send) ([]byte, bool) {
 	b = append(b, `{"conversationId":`...)
-	b = appendJSONString(b, send.ConversationID)
+	b = jsonwrite.AppendString(b, send.ConversationID)
 	if c := send.Conversation; c != nil {
 		if len(c.Clear) > 0 || len(c.ClearCustom) > 0 {
 			return nil, false
@@ -43,7 +43,7 @@ func appendCommand(b []byte, send mapping.Send) ([]byte, bool) {
 			if i > 0 {
 				b = append(b, ',')
 			}
-			b = appendJSONString(b, id)
+			b = jsonwrite.AppendString(b, id)
 			b = append(b, ':')
 			f := fields{b: b}
 			f.ptr("name", u.Name)
@@ -65,7 +65,7 @@ func appendCommand(b []byte, send mapping.Send) ([]byte, bool) {
 			if i > 0 {
 				b = append(b, ',')
 			}
-			b = appendJSONString(b, id)
+			b = jsonwrite.AppendString(b, id)
 			b = append(b, ':')
 			f := fields{b: b}
 			f.str("access", string(p.Access))
@@ -98,11 +98,11 @@ func appendCommand(b []byte, send mapping.Send) ([]byte, bool) {
 				b = append(b, ',')
 			}
 			b = append(b, `{"type":`...)
-			b = appendJSONString(b, string(m.Type))
+			b = jsonwrite.AppendString(b, string(m.Type))
 			f := fields{b: b, n: 1}
 			f.str("sender", m.Sender)
 			f.key("text")
-			f.b = appendJSONString(f.b, m.Text)
+			f.b = jsonwrite.AppendString(f.b, m.Text)
 			f.strMap("custom", m.Custom)
 			f.str("referencedMessageId", m.ReferencedMessageID)
 			f.str("idempotencyKey", m.IdempotencyKey)
@@ -129,14 +129,14 @@ func appendResponse(b []byte, v2 bool, status int, headers map[string]string, bo
 			if i > 0 {
 				b = append(b, ',')
 			}
-			b = appendJSONString(b, k)
+			b = jsonwrite.AppendString(b, k)
 			b = append(b, ':')
-			b = appendJSONString(b, headers[k])
+			b = jsonwrite.AppendString(b, headers[k])
 		}
 		b = append(b, '}')
 	}
 	b = append(b, `,"multiValueHeaders":null,"body":`...)
-	b = appendJSONString(b, body)
+	b = jsonwrite.AppendString(b, body)
 	if v2 {
 		b = append(b, `,"cookies":null`...)
 	}
@@ -156,9 +156,9 @@ func appendQueued(b []byte, q []queuedSend) []byte {
 			b = append(b, ',')
 		}
 		b = append(b, `{"conversationId":`...)
-		b = appendJSONString(b, s.ConversationID)
+		b = jsonwrite.AppendString(b, s.ConversationID)
 		b = append(b, `,"queueMessageId":`...)
-		b = appendJSONString(b, s.QueueMessageID)
+		b = jsonwrite.AppendString(b, s.QueueMessageID)
 		b = append(b, '}')
 	}
 	return append(b, "]}"...)
@@ -185,14 +185,14 @@ func (f *fields) key(k string) {
 func (f *fields) str(k, v string) {
 	if v != "" {
 		f.key(k)
-		f.b = appendJSONString(f.b, v)
+		f.b = jsonwrite.AppendString(f.b, v)
 	}
 }
 
 func (f *fields) ptr(k string, v *string) {
 	if v != nil {
 		f.key(k)
-		f.b = appendJSONString(f.b, *v)
+		f.b = jsonwrite.AppendString(f.b, *v)
 	}
 }
 
@@ -206,7 +206,7 @@ func (f *fields) list(k string, v []string) {
 		if i > 0 {
 			f.b = append(f.b, ',')
 		}
-		f.b = appendJSONString(f.b, s)
+		f.b = jsonwrite.AppendString(f.b, s)
 	}
 	f.b = append(f.b, ']')
 }
@@ -221,9 +221,9 @@ func (f *fields) strMap(k string, m map[string]string) {
 		if i > 0 {
 			f.b = append(f.b, ',')
 		}
-		f.b = appendJSONString(f.b, key)
+		f.b = jsonwrite.AppendString(f.b, key)
 		f.b = append(f.b, ':')
-		f.b = appendJSONString(f.b, m[key])
+		f.b = jsonwrite.AppendString(f.b, m[key])
 	}
 	f.b = append(f.b, '}')
 }
@@ -234,62 +234,6 @@ func (f *fields) end() []byte {
 		return append(f.b, "{}"...)
 	}
 	return append(f.b, '}')
-}
-
-const hexDigits = "0123456789abcdef"
-
-// appendJSONString appends s quoted as encoding/json quotes it: HTML
-// characters, U+2028 and U+2029 escaped, invalid UTF-8 as U+FFFD.
-func appendJSONString(b []byte, s string) []byte {
-	b = append(b, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' {
-				i++
-				continue
-			}
-			b = append(b, s[start:i]...)
-			switch c {
-			case '"', '\\':
-				b = append(b, '\\', c)
-			case '\b':
-				b = append(b, '\\', 'b')
-			case '\f':
-				b = append(b, '\\', 'f')
-			case '\n':
-				b = append(b, '\\', 'n')
-			case '\r':
-				b = append(b, '\\', 'r')
-			case '\t':
-				b = append(b, '\\', 't')
-			default:
-				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xF])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			b = append(b, s[start:i]...)
-			b = append(b, `\ufffd`...)
-			i += size
-			start = i
-			continue
-		}
-		if r == '\u2028' || r == '\u2029' {
-			b = append(b, s[start:i]...)
-			b = append(b, '\\', 'u', '2', '0', '2', hexDigits[r&0xF])
-			i += size
-			start = i
-			continue
-		}
-		i += size
-	}
-	b = append(b, s[start:]...)
-	return append(b, '"')
 }
 
 // sortedKeys is slices.Sorted(maps.Keys(m)) in one allocation.

@@ -94,7 +94,7 @@ var errSendTooLarge = errors.New("send too large for one queue message")
 // pure function: the same send always gives the same message, so a
 // redelivered webhook makes the same FIFO deduplication id.
 func (q *CommandQueue) Message(send mapping.Send) (QueueMessage, error) {
-	b, ok := appendCommand(make([]byte, 0, 512), send)
+	b, ok := appendCommand(make([]byte, 0, 1024), send)
 	if !ok {
 		var err error
 		b, err = json.Marshal(queuedCommand{
