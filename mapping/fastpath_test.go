@@ -378,11 +378,26 @@ func TestNotOnReasonMatchesSprintf(t *testing.T) {
 		{index: 12, on: []string{"*"}},
 		{index: 3, name: "x y", on: nil},
 	} {
-		for _, event := range []string{"", "push", "a\"b\\c\n", "é\u2028\xff"} {
+		for _, event := range []string{"", "push", "issues.opened", "a\"b\\c\n", "é\u2028\xff", "~ !", "\x7f"} {
 			want := fmt.Sprintf("%s: event %q is not in on %v", a.label(), event, a.on)
-			if got := notOnReason(a, event); got != want {
+			if got := notOnReason(a, quote(event)); got != want {
 				t.Errorf("notOnReason = %q, want %q", got, want)
 			}
+		}
+	}
+}
+
+// TestFormPrefilter: every Content-Type that parses to the form type
+// passes the substring check that lets JSON bodies skip ParseMediaType.
+func TestFormPrefilter(t *testing.T) {
+	for _, ct := range []string{
+		"application/x-www-form-urlencoded", "Application/X-WWW-Form-Urlencoded; charset=utf-8",
+		" application/x-www-form-urlencoded ", "application/x-www-form-urlencoded;", "application/json",
+		"", "text/plain; x=application/x-www-form-urlencoded", "APPLICATION/X-WWW-FORM-URLENCODED",
+	} {
+		isForm := mediaType(ct) == "application/x-www-form-urlencoded"
+		if isForm && !containsFold(ct, "x-www-form-urlencoded") {
+			t.Errorf("%q is the form type but fails the prefilter", ct)
 		}
 	}
 }

@@ -256,9 +256,13 @@ func (c *Routes) mapRequest(r *route, req Request) (Result, error) {
 			}
 		}
 	}
+	quoted := ""
 	for _, a := range r.actions {
 		if len(a.on) > 0 && !matchEvent(a.on, event) {
-			res.Skipped = append(res.Skipped, notOnReason(a, event))
+			if quoted == "" {
+				quoted = quote(event)
+			}
+			res.Skipped = append(res.Skipped, notOnReason(a, quoted))
 			continue
 		}
 		if a.when != nil {
@@ -291,11 +295,22 @@ func (c *Routes) mapRequest(r *route, req Request) (Result, error) {
 	return res, nil
 }
 
+// quote is strconv.Quote, without its per-rune checks for the common
+// event name of printable ASCII.
+func quote(s string) string {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c > 0x7e || c == '"' || c == '\\' {
+			return strconv.Quote(s)
+		}
+	}
+	return `"` + s + `"`
+}
+
 // notOnReason is fmt.Sprintf("%s: event %q is not in on %v", a.label(),
-// event, a.on) in one allocation: every delivery skips most of its route's
-// actions.
-func notOnReason(a *action, event string) string {
-	n := len(a.name) + len(event) + 48
+// event, a.on), given quote(event), in one allocation: every delivery skips
+// most of its route's actions.
+func notOnReason(a *action, quotedEvent string) string {
+	n := len(a.name) + len(quotedEvent) + 48
 	for _, o := range a.on {
 		n += len(o) + 1
 	}
@@ -309,7 +324,7 @@ func notOnReason(a *action, event string) string {
 		b.WriteString(")")
 	}
 	b.WriteString(": event ")
-	b.WriteString(strconv.Quote(event))
+	b.WriteString(quotedEvent)
 	b.WriteString(" is not in on [")
 	for i, o := range a.on {
 		if i > 0 {
@@ -382,7 +397,9 @@ func decodeBody(h http.Header, body []byte) (any, error) {
 	if !utf8.Valid(body) {
 		return nil, invalid("body is not valid UTF-8")
 	}
-	if ct, _, _ := mime.ParseMediaType(h.Get("Content-Type")); ct == "application/x-www-form-urlencoded" {
+	// Only a value naming the form type can parse to it: most bodies
+	// (application/json) skip ParseMediaType's allocations.
+	if ct := h.Get("Content-Type"); containsFold(ct, "x-www-form-urlencoded") && mediaType(ct) == "application/x-www-form-urlencoded" {
 		if t := bytes.TrimSpace(body); len(t) > 0 && (t[0] == '{' || t[0] == '[') {
 			// Not a form, whatever the header says; guessing would map a
 			// mislabeled body to a form of one odd field.
@@ -402,6 +419,22 @@ func decodeBody(h http.Header, body []byte) (any, error) {
 		}
 	}
 	return decodeJSON(body)
+}
+
+func mediaType(v string) string {
+	ct, _, _ := mime.ParseMediaType(v)
+	return ct
+}
+
+// containsFold reports whether s contains the lower-case ASCII sub in any
+// letter case.
+func containsFold(s, sub string) bool {
+	for i := 0; i+len(sub) <= len(s); i++ {
+		if strings.EqualFold(s[i:i+len(sub)], sub) {
+			return true
+		}
+	}
+	return false
 }
 
 // formObject turns form fields into an object: a field sent once is a

@@ -53,7 +53,10 @@ func fieldIndex(names []string, key []byte) int {
 		}
 	}
 	for _, n := range names {
-		if bytes.EqualFold([]byte(n), key) {
+		// Case folding keeps ASCII lengths; the only longer folds (K, ſ)
+		// are 2 and 3 bytes for 1, so a key can match a name of at most
+		// its length and at least a third of it.
+		if len(n) <= len(key) && 3*len(n) >= len(key) && bytes.EqualFold([]byte(n), key) {
 			return -2
 		}
 	}
