@@ -401,3 +401,25 @@ func TestFormPrefilter(t *testing.T) {
 		}
 	}
 }
+
+// TestNeedsEscapeTables: the ASCII tables agree with the rune tests, and
+// strings mixing ASCII and other runes are judged as rune by rune.
+func TestNeedsEscapeTables(t *testing.T) {
+	for c := rune(0); c < 0x80; c++ {
+		s := "ab" + string(c) + "cd"
+		if got, want := needsEscape(s), needsEscapeRunes(s); got != want {
+			t.Errorf("needsEscape(%q) = %v, want %v", s, got, want)
+		}
+		if got, want := needsClean(s), needsCleanRunes(s); got != want {
+			t.Errorf("needsClean(%q) = %v, want %v", s, got, want)
+		}
+	}
+	for _, s := range []string{"plain", "é plain", "é *bold*", "a\u200bb", "x\u202ey", "ok 👩‍💻", "tab\tnl\n", "cr\r", "a_b"} {
+		if got, want := needsEscape(s), needsEscapeRunes(s); got != want {
+			t.Errorf("needsEscape(%q) = %v, want %v", s, got, want)
+		}
+		if got, want := needsClean(s), needsCleanRunes(s); got != want {
+			t.Errorf("needsClean(%q) = %v, want %v", s, got, want)
+		}
+	}
+}

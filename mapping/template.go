@@ -340,13 +340,39 @@ func escapeMarkup(s string) string {
 }
 
 func needsEscape(s string) bool {
-	for _, r := range s {
-		if _, ok := markupLookalike[r]; ok || r == '\r' || dropRune(r) || isJoiner(r) {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c >= utf8.RuneSelf {
+			return needsEscapeRunes(s[i:])
+		} else if asciiNeedsEscape[c] {
 			return true
 		}
 	}
 	return false
 }
+
+func needsEscapeRunes(s string) bool {
+	for _, r := range s {
+		if runeNeedsEscape(r) {
+			return true
+		}
+	}
+	return false
+}
+
+func runeNeedsEscape(r rune) bool {
+	_, ok := markupLookalike[r]
+	return ok || r == '\r' || dropRune(r) || isJoiner(r)
+}
+
+// asciiNeedsEscape is runeNeedsEscape for ASCII, looked up rather than
+// computed: most text is ASCII, and the map and Unicode table lookups were
+// most of rendering a message's cost.
+var asciiNeedsEscape = func() (t [utf8.RuneSelf]bool) {
+	for c := range t {
+		t[c] = runeNeedsEscape(rune(c))
+	}
+	return t
+}()
 
 func isWordRune(r rune) bool { return unicode.IsLetter(r) || unicode.IsDigit(r) }
 
@@ -406,6 +432,17 @@ func cleanText(s string) string {
 }
 
 func needsClean(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c >= utf8.RuneSelf {
+			return needsCleanRunes(s[i:])
+		} else if asciiNeedsClean[c] {
+			return true
+		}
+	}
+	return false
+}
+
+func needsCleanRunes(s string) bool {
 	for _, r := range s {
 		if dropRune(r) || isJoiner(r) {
 			return true
@@ -413,6 +450,14 @@ func needsClean(s string) bool {
 	}
 	return false
 }
+
+// asciiNeedsClean is needsClean's test for ASCII, looked up.
+var asciiNeedsClean = func() (t [utf8.RuneSelf]bool) {
+	for c := range t {
+		t[c] = dropRune(rune(c)) || isJoiner(rune(c))
+	}
+	return t
+}()
 
 func isJoiner(r rune) bool { return r == zwj || r == zwnj }
 
