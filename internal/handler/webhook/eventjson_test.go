@@ -2,6 +2,7 @@ package webhook
 
 import (
 	"encoding/json"
+	"net/http"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -101,4 +102,23 @@ func FuzzDecodeEventFast(f *testing.F) {
 	f.Fuzz(func(t *testing.T, raw []byte) {
 		checkEventDecode(t, raw)
 	})
+}
+
+// TestHeaderAdderMatchesAdd: headerAdder builds the Header that Header.Add
+// builds, with repeated keys, keys in other letter cases and more values
+// than it was sized for.
+func TestHeaderAdderMatchesAdd(t *testing.T) {
+	pairs := [][2]string{{"x-github-event", "issues"}, {"X-GitHub-Event", "push"}, {"Content-Type", "a"},
+		{"X-A", "1"}, {"x-b", "2"}, {"X-A", "3"}, {"x-a", "4"}, {"weird key", "5"}, {"X-C", "6"}}
+	for _, size := range []int{0, 3, len(pairs), 20} {
+		want := http.Header{}
+		ha := newHeaderAdder(size)
+		for _, p := range pairs {
+			want.Add(p[0], p[1])
+			ha.add(p[0], p[1])
+		}
+		if !reflect.DeepEqual(ha.h, want) {
+			t.Errorf("size %d: headerAdder built %v, Header.Add %v", size, ha.h, want)
+		}
+	}
 }

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/textproto"
 	"net/url"
 )
 
@@ -78,10 +79,11 @@ func ParseEvent(raw []byte) (Event, error) {
 	switch {
 	case ev.Version == "2.0" || ev.RawPath != "":
 		out.V2, out.Method = true, ev.RequestContext.HTTP.Method
-		out.Header = make(http.Header, len(ev.Headers))
+		ha := newHeaderAdder(len(ev.Headers))
 		for _, k := range sortedKeys(ev.Headers) {
-			out.Header.Add(k, ev.Headers[k])
+			ha.add(k, ev.Headers[k])
 		}
+		out.Header = ha.h
 		if out.Route == "" {
 			out.Route = routeFromPath(ev.RawPath)
 		}
@@ -98,10 +100,14 @@ func ParseEvent(raw []byte) (Event, error) {
 		}
 	case ev.HTTPMethod != "":
 		out.Method = ev.HTTPMethod
-		out.Header = make(http.Header, len(ev.Headers))
+		n := len(ev.Headers)
+		for _, vs := range ev.MultiValueHeaders {
+			n += len(vs)
+		}
+		ha := newHeaderAdder(n)
 		for _, k := range sortedKeys(ev.MultiValueHeaders) {
 			for _, v := range ev.MultiValueHeaders[k] {
-				out.Header.Add(k, v)
+				ha.add(k, v)
 			}
 		}
 		// API Gateway fills headers with the last value of each
@@ -109,9 +115,10 @@ func ParseEvent(raw []byte) (Event, error) {
 		// A key spelled otherwise is another copy, and is kept.
 		for _, k := range sortedKeys(ev.Headers) {
 			if _, ok := ev.MultiValueHeaders[k]; !ok {
-				out.Header.Add(k, ev.Headers[k])
+				ha.add(k, ev.Headers[k])
 			}
 		}
+		out.Header = ha.h
 		if out.Route == "" {
 			out.Route = routeFromPath(ev.Path)
 		}
@@ -156,6 +163,30 @@ func decodeEvent(raw []byte) (gatewayEvent, error) {
 		return gatewayEvent{}, fmt.Errorf("%w: %v", ErrUnknownEvent, err)
 	}
 	return ev, nil
+}
+
+// headerAdder builds an http.Header as Header.Add does, the first value
+// of each key in a slice of one shared array rather than in an allocation
+// of its own (a delivery has a dozen headers or more).
+type headerAdder struct {
+	h    http.Header
+	vals []string
+}
+
+func newHeaderAdder(n int) headerAdder {
+	return headerAdder{h: make(http.Header, n), vals: make([]string, 0, n)}
+}
+
+func (a *headerAdder) add(k, v string) {
+	k = textproto.CanonicalMIMEHeaderKey(k)
+	if old, ok := a.h[k]; ok || len(a.vals) == cap(a.vals) {
+		a.h[k] = append(old, v)
+		return
+	}
+	a.vals = append(a.vals, v)
+	// Capped at its one value, so a second value reallocates instead of
+	// overwriting the next key's.
+	a.h[k] = a.vals[len(a.vals)-1 : len(a.vals) : len(a.vals)]
 }
 
 // Handle is the Lambda entry point. It answers in the shape of the event it
