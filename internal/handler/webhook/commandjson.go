@@ -1,6 +1,7 @@
 package webhook
 
 import (
+	"net/http"
 	"slices"
 	"strconv"
 
@@ -116,26 +117,21 @@ func appendCommand(b []byte, send mapping.Send) ([]byte, bool) {
 
 // appendResponse appends an API Gateway answer as encoding/json writes
 // events.APIGatewayProxyResponse (v1) or events.APIGatewayV2HTTPResponse
-// (v2) with these fields.
-func appendResponse(b []byte, v2 bool, status int, headers map[string]string, body string) []byte {
+// (v2) with these fields and, as its headers, each key of h with its first
+// value (h.Get).
+func appendResponse(b []byte, v2 bool, status int, h http.Header, body string) []byte {
 	b = append(b, `{"statusCode":`...)
 	b = strconv.AppendInt(b, int64(status), 10)
-	b = append(b, `,"headers":`...)
-	if headers == nil {
-		b = append(b, "null"...)
-	} else {
-		b = append(b, '{')
-		for i, k := range sortedKeys(headers) {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = jsonwrite.AppendString(b, k)
-			b = append(b, ':')
-			b = jsonwrite.AppendString(b, headers[k])
+	b = append(b, `,"headers":{`...)
+	for i, k := range sortedKeys(h) {
+		if i > 0 {
+			b = append(b, ',')
 		}
-		b = append(b, '}')
+		b = jsonwrite.AppendString(b, k)
+		b = append(b, ':')
+		b = jsonwrite.AppendString(b, h.Get(k))
 	}
-	b = append(b, `,"multiValueHeaders":null,"body":`...)
+	b = append(b, `},"multiValueHeaders":null,"body":`...)
 	b = jsonwrite.AppendString(b, body)
 	if v2 {
 		b = append(b, `,"cookies":null`...)

@@ -82,20 +82,21 @@ func TestAppendQueuedAndResponseMatchEncodingJSON(t *testing.T) {
 			t.Errorf("appendQueued wrote %s, encoding/json %s", got, want)
 		}
 	}
-	for _, h := range []http.Header{nil, {}, {"Content-Type": {"application/json"}, "Allow": {"POST"}, "X-A": {awkward, "second"}}} {
+	for _, h := range []http.Header{nil, {}, {"Content-Type": {"application/json"}, "Allow": {"POST"}, "X-A": {awkward, "second"}},
+		{"lower-case": {"x"}, "X-Empty": {}}} {
 		flat := flatten(h)
 		for _, body := range []string{"", `{"queued":[]}`, awkward} {
 			want1, _ := json.Marshal(events.APIGatewayProxyResponse{StatusCode: 202, Headers: flat, Body: body})
-			if got := appendResponse(nil, false, 202, flat, body); string(got) != string(want1) {
+			if got := appendResponse(nil, false, 202, h, body); string(got) != string(want1) {
 				t.Errorf("v1: appendResponse wrote %s, encoding/json %s", got, want1)
 			}
 			want2, _ := json.Marshal(events.APIGatewayV2HTTPResponse{StatusCode: 413, Headers: flat, Body: body})
-			if got := appendResponse(nil, true, 413, flat, body); string(got) != string(want2) {
+			if got := appendResponse(nil, true, 413, h, body); string(got) != string(want2) {
 				t.Errorf("v2: appendResponse wrote %s, encoding/json %s", got, want2)
 			}
 		}
 	}
-	if got, want := string(appendResponse(nil, false, 200, nil, "")), `{"statusCode":200,"headers":null,"multiValueHeaders":null,"body":""}`; got != want {
+	if got, want := string(appendResponse(nil, false, 200, nil, "")), `{"statusCode":200,"headers":{},"multiValueHeaders":null,"body":""}`; got != want {
 		t.Errorf("nil headers: %s, want %s", got, want)
 	}
 }
@@ -114,9 +115,20 @@ func FuzzAppendCommand(f *testing.F) {
 			Messages:       []talkjs.NewMessage{{Type: talkjs.MessageType(key), Sender: user, Text: text, Custom: map[string]string{key: idem}, IdempotencyKey: idem}},
 		}
 		checkCommandJSON(t, send)
-		want, _ := json.Marshal(events.APIGatewayProxyResponse{StatusCode: 202, Headers: map[string]string{key: text, user: conv}, Body: text})
-		if got := appendResponse(nil, false, 202, map[string]string{key: text, user: conv}, text); string(got) != string(want) {
+		h := http.Header{key: {text}, user: {conv, text}}
+		want, _ := json.Marshal(events.APIGatewayProxyResponse{StatusCode: 202, Headers: flatten(h), Body: text})
+		if got := appendResponse(nil, false, 202, h, text); string(got) != string(want) {
 			t.Fatalf("appendResponse wrote %s, encoding/json %s", got, want)
 		}
 	})
+}
+
+// flatten is the one-value-per-key map the answer carried before
+// appendResponse, as encoding/json was given it.
+func flatten(h http.Header) map[string]string {
+	out := make(map[string]string, len(h))
+	for k := range h {
+		out[k] = h.Get(k)
+	}
+	return out
 }

@@ -199,7 +199,7 @@ func (s *Server) Handle(ctx context.Context, raw json.RawMessage) (json.RawMessa
 		return nil, err
 	}
 	resp := s.serveEvent(ctx, ev)
-	return appendResponse(make([]byte, 0, 128+len(resp.Body)), ev.V2, resp.Status, flatten(resp.Header), string(resp.Body)), nil
+	return appendResponse(make([]byte, 0, 128+len(resp.Body)), ev.V2, resp.Status, resp.Header, string(resp.Body)), nil
 }
 
 func (s *Server) serveEvent(ctx context.Context, ev Event) Response {
@@ -236,12 +236,4 @@ func publicURL(domain string, h http.Header, path, rawQuery string) string {
 		u += "?" + rawQuery
 	}
 	return u
-}
-
-func flatten(h http.Header) map[string]string {
-	out := make(map[string]string, len(h))
-	for k := range h {
-		out[k] = h.Get(k)
-	}
-	return out
 }
