@@ -2,6 +2,7 @@ package webhook
 
 import (
 	"bytes"
+	"strings"
 	"unicode/utf8"
 )
 
@@ -45,11 +46,35 @@ var contextFields = []string{"http", "domainName", "path", "stage"}
 
 // fieldIndex is the index of key in names; -1 for a key encoding/json
 // would not match to any of them; -2 for one it might match without being
-// equal (another letter case).
-func fieldIndex(names []string, key []byte) int {
+// equal (another letter case). lower holds names in lower case.
+func fieldIndex(names, lower []string, key []byte) int {
 	for i, n := range names {
 		if n == string(key) {
 			return i
+		}
+	}
+	var buf [32]byte
+	if len(key) <= len(buf) {
+		ascii := true
+		for i, c := range key {
+			if c >= utf8.RuneSelf {
+				ascii = false
+				break
+			}
+			if 'A' <= c && c <= 'Z' {
+				c += 'a' - 'A'
+			}
+			buf[i] = c
+		}
+		if ascii {
+			// An ASCII key folds to a name exactly when their lower
+			// cases are equal.
+			for _, n := range lower {
+				if n == string(buf[:len(key)]) {
+					return -2
+				}
+			}
+			return -1
 		}
 	}
 	for _, n := range names {
@@ -63,6 +88,19 @@ func fieldIndex(names []string, key []byte) int {
 	return -1
 }
 
+func lowerAll(names []string) []string {
+	out := make([]string, len(names))
+	for i, n := range names {
+		out[i] = strings.ToLower(n)
+	}
+	return out
+}
+
+var (
+	topFieldsLower     = lowerAll(topFields)
+	contextFieldsLower = lowerAll(contextFields)
+)
+
 // once marks field bit as seen; false when it was already.
 func (d *eventDecoder) once(bit int) bool {
 	if d.seen&(1<<bit) != 0 {
@@ -73,7 +111,7 @@ func (d *eventDecoder) once(bit int) bool {
 }
 
 func (d *eventDecoder) topField(key []byte, ev *gatewayEvent) bool {
-	i := fieldIndex(topFields, key)
+	i := fieldIndex(topFields, topFieldsLower, key)
 	switch {
 	case i == -1:
 		return d.skip(0)
@@ -119,7 +157,7 @@ func (d *eventDecoder) topField(key []byte, ev *gatewayEvent) bool {
 		var seen uint32
 		rc := &ev.RequestContext
 		return d.object(func(key []byte) bool {
-			i := fieldIndex(contextFields, key)
+			i := fieldIndex(contextFields, contextFieldsLower, key)
 			switch {
 			case i == -1:
 				return d.skip(1)

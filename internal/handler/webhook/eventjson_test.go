@@ -47,6 +47,8 @@ func TestDecodeEventFastMatchesEncodingJSON(t *testing.T) {
 		{"whitespace", " \n{ \"path\" : \"/webhooks/x\" ,\t\"httpMethod\":\"POST\" }\r\n", true},
 		{"empty object", `{}`, true},
 		{"other letter case", `{"Path":"/webhooks/x"}`, false},
+		{"all capitals, long", `{"MULTIVALUEQUERYSTRINGPARAMETERS":null}`, false},
+		{"unknown keys", `{"unknown":1,"resource":"/x","aVeryLongUnknownKeyOfMoreThan32Bytes":[]}`, true},
 		{"long s, which folds to s", "{\"requestContext\":{\"\u017ftage\":\"p\"}}", false},
 		{"other letter case inside", `{"requestContext":{"DomainName":"d"}}`, false},
 		{"method in another case", `{"requestContext":{"http":{"METHOD":"POST"}}}`, false},
