@@ -134,3 +134,26 @@ func FuzzWithStrings(f *testing.F) {
 		checkWithStrings(t, nil, []any{k1, v1, k2, v2, k3, v3})
 	})
 }
+
+// TestReplaceAttrWritesLevelsAsBefore: every level, the custom ones too,
+// is written as lambdacontext.ReplaceAttr alone writes it.
+func TestReplaceAttrWritesLevelsAsBefore(t *testing.T) {
+	at := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	for _, l := range []slog.Level{slog.LevelDebug - 4, slog.LevelDebug, slog.LevelInfo, slog.LevelInfo + 2, slog.LevelWarn, slog.LevelError, slog.LevelError + 8} {
+		var got, want bytes.Buffer
+		for _, c := range []struct {
+			w  *bytes.Buffer
+			fn func([]string, slog.Attr) slog.Attr
+		}{{&got, replaceAttr}, {&want, lambdacontext.ReplaceAttr}} {
+			h := slog.NewJSONHandler(c.w, &slog.HandlerOptions{Level: slog.LevelDebug - 8, ReplaceAttr: c.fn})
+			r := slog.NewRecord(at, l, "m", 0)
+			r.AddAttrs(slog.Any("level", l), slog.Group("g", slog.Any("level", l)))
+			if err := h.Handle(t.Context(), r); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if got.String() != want.String() {
+			t.Errorf("level %v: wrote\n%s\nlambdacontext.ReplaceAttr alone\n%s", l, got.String(), want.String())
+		}
+	}
+}

@@ -169,9 +169,23 @@ func traceID(header string) string {
 // and xray_trace_id at the top level, and every line the attributes With put
 // in its context.
 func New(w io.Writer, level slog.Leveler, secrets ...func() []string) *slog.Logger {
-	inner := slog.NewJSONHandler(w, &slog.HandlerOptions{Level: level, ReplaceAttr: lambdacontext.ReplaceAttr})
+	inner := slog.NewJSONHandler(w, &slog.HandlerOptions{Level: level, ReplaceAttr: replaceAttr})
 	h := &handler{inner: inner, secrets: secrets, cold: &coldStart{}, getenv: os.Getenv, flat: true}
 	return slog.New(h)
+}
+
+// replaceAttr is lambdacontext.ReplaceAttr with the level as a string
+// value: with a ReplaceAttr set, the JSON handler hands it the level as an
+// any, which it writes through encoding/json (Level.MarshalJSON, the
+// quoted String); as a string it writes the same bytes directly.
+func replaceAttr(groups []string, a slog.Attr) slog.Attr {
+	a = lambdacontext.ReplaceAttr(groups, a)
+	if len(groups) == 0 && a.Key == slog.LevelKey && a.Value.Kind() == slog.KindAny {
+		if l, ok := a.Value.Any().(slog.Level); ok {
+			a.Value = slog.StringValue(l.String())
+		}
+	}
+	return a
 }
 
 // NewHandler wraps inner with request-id injection and redaction.
