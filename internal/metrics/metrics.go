@@ -256,12 +256,33 @@ func (r *Recorder) Flush(w io.Writer) error {
 			return err
 		}
 	}
+	defer func() {
+		// Writers do not keep what they are given (io.Writer), so the
+		// lines' buffers serve the next invocation's.
+		for _, l := range lines {
+			putLineBuf(l)
+		}
+	}()
 	for _, l := range lines {
 		if _, err := w.Write(l); err != nil {
 			return fmt.Errorf("metrics: writing EMF: %w", err)
 		}
 	}
 	return nil
+}
+
+var lineBufs sync.Pool
+
+func getLineBuf() []byte {
+	if b, ok := lineBufs.Get().(*[]byte); ok {
+		return (*b)[:0]
+	}
+	return make([]byte, 0, 640)
+}
+
+func putLineBuf(b []byte) {
+	b = b[:0]
+	lineBufs.Put(&b)
 }
 
 // appendLines encodes one route's metrics. A struct, not a map: encoding the
@@ -276,7 +297,7 @@ func (r *Recorder) appendLines(lines [][]byte, rd *routeData, ts int64) ([][]byt
 	if len(latency) == 0 {
 		// The usual line (every webhook and most queue invocations):
 		// counters only, written without reflection.
-		return append(lines, appendCountLine(make([]byte, 0, 640), r.namespace, r.function, rd.route, dims, &rd.counts, ts)), nil
+		return append(lines, appendCountLine(getLineBuf(), r.namespace, r.function, rd.route, dims, &rd.counts, ts)), nil
 	}
 	first := true
 	for first || len(latency) > 0 {

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/talkjs-bridge/talkjs-bridge/internal/dispatch"
@@ -90,12 +91,23 @@ type queuedSend struct {
 // errSendTooLarge is a send whose command does not fit one queue message.
 var errSendTooLarge = errors.New("send too large for one queue message")
 
+// commandBufs hold the buffers send commands are written in before they
+// are copied into their message's string.
+var commandBufs = sync.Pool{New: func() any {
+	b := make([]byte, 0, 1024)
+	return &b
+}}
+
 // Message renders send as the queue message the webhook enqueues. It is a
 // pure function: the same send always gives the same message, so a
 // redelivered webhook makes the same FIFO deduplication id.
 func (q *CommandQueue) Message(send mapping.Send) (QueueMessage, error) {
-	b, ok := appendCommand(make([]byte, 0, 1024), send)
-	if !ok {
+	buf := commandBufs.Get().(*[]byte)
+	defer commandBufs.Put(buf)
+	b, ok := appendCommand((*buf)[:0], send)
+	if ok && cap(b) <= 64<<10 {
+		*buf = b // keep what it grew to, within reason
+	} else if !ok {
 		var err error
 		b, err = json.Marshal(queuedCommand{
 			ConversationID: send.ConversationID,
