@@ -42,6 +42,9 @@ type tmpl struct {
 	src    string
 	t      *template.Template
 	markup bool // escape inserted values so they cannot create TalkJS markup
+	// fast is t without reflection (fastrender.go), nil when t uses
+	// what the fast path does not do.
+	fast *fastTmpl
 
 	// lazy templates are parsed on first use (see Default).
 	lazy sync.Once
@@ -120,6 +123,7 @@ func compileTemplate(src string, markup bool) (*tmpl, error) {
 		}
 	}
 	t.t = tt
+	t.fast = compileFast(tt)
 	return t, nil
 }
 
@@ -193,7 +197,7 @@ func (t *tmpl) render(data map[string]any) (string, error) {
 		if t.t == nil && strings.Contains(t.src, "{{") {
 			var c *tmpl
 			if c, t.err = compileTemplate(t.src, t.markup); t.err == nil {
-				t.t = c.t
+				t.t, t.fast = c.t, c.fast
 			}
 		}
 	})
@@ -203,6 +207,16 @@ func (t *tmpl) render(data map[string]any) (string, error) {
 	if t.t == nil {
 		return t.src, nil
 	}
+	if t.fast != nil && !slowPathsOnly.Load() {
+		if s, ok := t.fast.render(data); ok {
+			return s, nil
+		}
+	}
+	return t.execute(data)
+}
+
+// execute renders the compiled template with text/template.
+func (t *tmpl) execute(data map[string]any) (string, error) {
 	var w cappedWriter
 	if err := t.t.Execute(&w, data); err != nil && !errors.Is(err, errRenderTooLong) {
 		return "", cleanTemplateErr(err)
@@ -326,13 +340,39 @@ func escapeMarkup(s string) string {
 }
 
 func needsEscape(s string) bool {
-	for _, r := range s {
-		if _, ok := markupLookalike[r]; ok || r == '\r' || dropRune(r) || isJoiner(r) {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c >= utf8.RuneSelf {
+			return needsEscapeRunes(s[i:])
+		} else if asciiNeedsEscape[c] {
 			return true
 		}
 	}
 	return false
 }
+
+func needsEscapeRunes(s string) bool {
+	for _, r := range s {
+		if runeNeedsEscape(r) {
+			return true
+		}
+	}
+	return false
+}
+
+func runeNeedsEscape(r rune) bool {
+	_, ok := markupLookalike[r]
+	return ok || r == '\r' || dropRune(r) || isJoiner(r)
+}
+
+// asciiNeedsEscape is runeNeedsEscape for ASCII, looked up rather than
+// computed: most text is ASCII, and the map and Unicode table lookups were
+// most of rendering a message's cost.
+var asciiNeedsEscape = func() (t [utf8.RuneSelf]bool) {
+	for c := range t {
+		t[c] = runeNeedsEscape(rune(c))
+	}
+	return t
+}()
 
 func isWordRune(r rune) bool { return unicode.IsLetter(r) || unicode.IsDigit(r) }
 
@@ -392,6 +432,17 @@ func cleanText(s string) string {
 }
 
 func needsClean(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c >= utf8.RuneSelf {
+			return needsCleanRunes(s[i:])
+		} else if asciiNeedsClean[c] {
+			return true
+		}
+	}
+	return false
+}
+
+func needsCleanRunes(s string) bool {
 	for _, r := range s {
 		if dropRune(r) || isJoiner(r) {
 			return true
@@ -399,6 +450,14 @@ func needsClean(s string) bool {
 	}
 	return false
 }
+
+// asciiNeedsClean is needsClean's test for ASCII, looked up.
+var asciiNeedsClean = func() (t [utf8.RuneSelf]bool) {
+	for c := range t {
+		t[c] = dropRune(rune(c)) || isJoiner(rune(c))
+	}
+	return t
+}()
 
 func isJoiner(r rune) bool { return r == zwj || r == zwnj }
 

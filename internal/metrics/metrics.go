@@ -6,9 +6,11 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strconv"
 	"sync"
 	"time"
 
+	"github.com/talkjs-bridge/talkjs-bridge/internal/jsonwrite"
 	"github.com/talkjs-bridge/talkjs-bridge/talkjs"
 )
 
@@ -254,12 +256,33 @@ func (r *Recorder) Flush(w io.Writer) error {
 			return err
 		}
 	}
+	defer func() {
+		// Writers do not keep what they are given (io.Writer), so the
+		// lines' buffers serve the next invocation's.
+		for _, l := range lines {
+			putLineBuf(l)
+		}
+	}()
 	for _, l := range lines {
 		if _, err := w.Write(l); err != nil {
 			return fmt.Errorf("metrics: writing EMF: %w", err)
 		}
 	}
 	return nil
+}
+
+var lineBufs sync.Pool
+
+func getLineBuf() []byte {
+	if b, ok := lineBufs.Get().(*[]byte); ok {
+		return (*b)[:0]
+	}
+	return make([]byte, 0, 640)
+}
+
+func putLineBuf(b []byte) {
+	b = b[:0]
+	lineBufs.Put(&b)
 }
 
 // appendLines encodes one route's metrics. A struct, not a map: encoding the
@@ -271,6 +294,11 @@ func (r *Recorder) appendLines(lines [][]byte, rd *routeData, ts int64) ([][]byt
 		dims = routeDims
 	}
 	latency := rd.latency
+	if len(latency) == 0 {
+		// The usual line (every webhook and most queue invocations):
+		// counters only, written without reflection.
+		return append(lines, appendCountLine(getLineBuf(), r.namespace, r.function, rd.route, dims, &rd.counts, ts)), nil
+	}
 	first := true
 	for first || len(latency) > 0 {
 		line := emfLine{Function: r.function, Route: rd.route}
@@ -306,4 +334,63 @@ func (r *Recorder) appendLines(lines [][]byte, rd *routeData, ts int64) ([][]byt
 		first = false
 	}
 	return lines, nil
+}
+
+// appendCountLine appends the EMF line of a route's counters and a newline,
+// as json.Marshal writes its emfLine (without latency values).
+func appendCountLine(b []byte, namespace, function, route string, dims [][]string, c *counts, ts int64) []byte {
+	b = append(b, `{"_aws":{"Timestamp":`...)
+	b = strconv.AppendInt(b, ts, 10)
+	b = append(b, `,"CloudWatchMetrics":[{"Namespace":`...)
+	b = jsonwrite.AppendString(b, namespace)
+	b = append(b, `,"Dimensions":`...)
+	if dims == nil {
+		b = append(b, "null"...)
+	} else {
+		b = append(b, '[')
+		for i, set := range dims {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = append(b, '[')
+			for j, d := range set {
+				if j > 0 {
+					b = append(b, ',')
+				}
+				b = jsonwrite.AppendString(b, d)
+			}
+			b = append(b, ']')
+		}
+		b = append(b, ']')
+	}
+	b = append(b, `,"Metrics":[`...)
+	for i, d := range countDefs {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, `{"Name":`...)
+		b = jsonwrite.AppendString(b, d.Name)
+		b = append(b, `,"Unit":`...)
+		b = jsonwrite.AppendString(b, d.Unit)
+		b = append(b, '}')
+	}
+	b = append(b, `]}]},"Function":`...)
+	b = jsonwrite.AppendString(b, function)
+	if route != "" {
+		b = append(b, `,"Route":`...)
+		b = jsonwrite.AppendString(b, route)
+	}
+	for _, f := range []struct {
+		name string
+		i    counter
+	}{
+		{Sent, sentCounter}, {Retried, retriedCounter}, {Rejected, rejectedCounter},
+		{TalkJS2xx, status2xxCounter}, {TalkJS4xx, status4xxCounter}, {TalkJS5xx, status5xxCounter}, {TalkJSNoAnswer, noAnswerCounter},
+	} {
+		b = append(b, ',', '"')
+		b = append(b, f.name...)
+		b = append(b, '"', ':')
+		b = strconv.AppendInt(b, int64(c[f.i]), 10)
+	}
+	return append(b, '}', '\n')
 }

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/talkjs-bridge/talkjs-bridge/internal/dispatch"
@@ -90,19 +91,34 @@ type queuedSend struct {
 // errSendTooLarge is a send whose command does not fit one queue message.
 var errSendTooLarge = errors.New("send too large for one queue message")
 
+// commandBufs hold the buffers send commands are written in before they
+// are copied into their message's string.
+var commandBufs = sync.Pool{New: func() any {
+	b := make([]byte, 0, 1024)
+	return &b
+}}
+
 // Message renders send as the queue message the webhook enqueues. It is a
 // pure function: the same send always gives the same message, so a
 // redelivered webhook makes the same FIFO deduplication id.
 func (q *CommandQueue) Message(send mapping.Send) (QueueMessage, error) {
-	b, err := json.Marshal(queuedCommand{
-		ConversationID: send.ConversationID,
-		Conversation:   send.Conversation,
-		Users:          send.Users,
-		Recipients:     send.Recipients,
-		Messages:       send.Messages,
-	})
-	if err != nil {
-		return QueueMessage{}, fmt.Errorf("send to conversation %q: %w", send.ConversationID, err)
+	buf := commandBufs.Get().(*[]byte)
+	defer commandBufs.Put(buf)
+	b, ok := appendCommand((*buf)[:0], send)
+	if ok && cap(b) <= 64<<10 {
+		*buf = b // keep what it grew to, within reason
+	} else if !ok {
+		var err error
+		b, err = json.Marshal(queuedCommand{
+			ConversationID: send.ConversationID,
+			Conversation:   send.Conversation,
+			Users:          send.Users,
+			Recipients:     send.Recipients,
+			Messages:       send.Messages,
+		})
+		if err != nil {
+			return QueueMessage{}, fmt.Errorf("send to conversation %q: %w", send.ConversationID, err)
+		}
 	}
 	if len(b) > MaxQueueMessage {
 		return QueueMessage{}, fmt.Errorf("%w: the send to conversation %q is %d bytes as a queue message, over the command queue's limit of %d bytes", errSendTooLarge, send.ConversationID, len(b), MaxQueueMessage)
@@ -195,5 +211,7 @@ func (s *Server) enqueue(ctx context.Context, log *slog.Logger, route string, se
 	if vc, ok := s.Routes.VerifyConfig(route); ok && vc.Preset == verify.PresetTalkJS {
 		status = http.StatusOK
 	}
-	return jsonAnswer(status, out)
+	h := make(http.Header, 1)
+	h["Content-Type"] = []string{"application/json"}
+	return Response{Status: status, Body: appendQueued(make([]byte, 0, 128), out.Queued), Header: h}
 }

@@ -6,12 +6,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"maps"
 	"net/http"
+	"net/textproto"
 	"net/url"
-	"slices"
-
-	"github.com/aws/aws-lambda-go/events"
 )
 
 // ErrUnknownEvent is returned for an invocation that is not an API Gateway
@@ -74,18 +71,19 @@ type Event struct {
 // every time, rather than keeping whichever map order gave last. An event
 // of another shape is an ErrUnknownEvent. It is a pure function.
 func ParseEvent(raw []byte) (Event, error) {
-	var ev gatewayEvent
-	if err := json.Unmarshal(raw, &ev); err != nil {
-		return Event{}, fmt.Errorf("%w: %v", ErrUnknownEvent, err)
+	ev, err := decodeEvent(raw)
+	if err != nil {
+		return Event{}, err
 	}
 	out := Event{Body: ev.Body, IsBase64Encoded: ev.IsBase64Encoded, Route: ev.PathParameters["route"]}
 	switch {
 	case ev.Version == "2.0" || ev.RawPath != "":
 		out.V2, out.Method = true, ev.RequestContext.HTTP.Method
-		out.Header = make(http.Header, len(ev.Headers))
-		for _, k := range slices.Sorted(maps.Keys(ev.Headers)) {
-			out.Header.Add(k, ev.Headers[k])
+		ha := newHeaderAdder(len(ev.Headers))
+		for _, k := range sortedKeys(ev.Headers) {
+			ha.add(k, ev.Headers[k])
 		}
+		out.Header = ha.h
 		if out.Route == "" {
 			out.Route = routeFromPath(ev.RawPath)
 		}
@@ -102,20 +100,25 @@ func ParseEvent(raw []byte) (Event, error) {
 		}
 	case ev.HTTPMethod != "":
 		out.Method = ev.HTTPMethod
-		out.Header = make(http.Header, len(ev.Headers))
-		for _, k := range slices.Sorted(maps.Keys(ev.MultiValueHeaders)) {
+		n := len(ev.Headers)
+		for _, vs := range ev.MultiValueHeaders {
+			n += len(vs)
+		}
+		ha := newHeaderAdder(n)
+		for _, k := range sortedKeys(ev.MultiValueHeaders) {
 			for _, v := range ev.MultiValueHeaders[k] {
-				out.Header.Add(k, v)
+				ha.add(k, v)
 			}
 		}
 		// API Gateway fills headers with the last value of each
 		// multiValueHeaders key, spelled the same: those are already in.
 		// A key spelled otherwise is another copy, and is kept.
-		for _, k := range slices.Sorted(maps.Keys(ev.Headers)) {
+		for _, k := range sortedKeys(ev.Headers) {
 			if _, ok := ev.MultiValueHeaders[k]; !ok {
-				out.Header.Add(k, ev.Headers[k])
+				ha.add(k, ev.Headers[k])
 			}
 		}
+		out.Header = ha.h
 		if out.Route == "" {
 			out.Route = routeFromPath(ev.Path)
 		}
@@ -148,6 +151,44 @@ func ParseEvent(raw []byte) (Event, error) {
 	return out, nil
 }
 
+// decodeEvent reads the fields of gatewayEvent, without reflection where
+// decodeEventFast can.
+func decodeEvent(raw []byte) (gatewayEvent, error) {
+	var ev gatewayEvent
+	if decodeEventFast(raw, &ev) {
+		return ev, nil
+	}
+	ev = gatewayEvent{}
+	if err := json.Unmarshal(raw, &ev); err != nil {
+		return gatewayEvent{}, fmt.Errorf("%w: %v", ErrUnknownEvent, err)
+	}
+	return ev, nil
+}
+
+// headerAdder builds an http.Header as Header.Add does, the first value
+// of each key in a slice of one shared array rather than in an allocation
+// of its own (a delivery has a dozen headers or more).
+type headerAdder struct {
+	h    http.Header
+	vals []string
+}
+
+func newHeaderAdder(n int) headerAdder {
+	return headerAdder{h: make(http.Header, n), vals: make([]string, 0, n)}
+}
+
+func (a *headerAdder) add(k, v string) {
+	k = textproto.CanonicalMIMEHeaderKey(k)
+	if old, ok := a.h[k]; ok || len(a.vals) == cap(a.vals) {
+		a.h[k] = append(old, v)
+		return
+	}
+	a.vals = append(a.vals, v)
+	// Capped at its one value, so a second value reallocates instead of
+	// overwriting the next key's.
+	a.h[k] = a.vals[len(a.vals)-1 : len(a.vals) : len(a.vals)]
+}
+
 // Handle is the Lambda entry point. It answers in the shape of the event it
 // got: a REST API proxy response for v1, an HTTP API response for v2 and
 // function URLs (they share it). Refusals are answers, not errors, so that
@@ -158,10 +199,7 @@ func (s *Server) Handle(ctx context.Context, raw json.RawMessage) (json.RawMessa
 		return nil, err
 	}
 	resp := s.serveEvent(ctx, ev)
-	if ev.V2 {
-		return json.Marshal(events.APIGatewayV2HTTPResponse{StatusCode: resp.Status, Headers: flatten(resp.Header), Body: string(resp.Body)})
-	}
-	return json.Marshal(events.APIGatewayProxyResponse{StatusCode: resp.Status, Headers: flatten(resp.Header), Body: string(resp.Body)})
+	return appendResponse(make([]byte, 0, 128+len(resp.Body)), ev.V2, resp.Status, resp.Header, string(resp.Body)), nil
 }
 
 func (s *Server) serveEvent(ctx context.Context, ev Event) Response {
@@ -198,12 +236,4 @@ func publicURL(domain string, h http.Header, path, rawQuery string) string {
 		u += "?" + rawQuery
 	}
 	return u
-}
-
-func flatten(h http.Header) map[string]string {
-	out := make(map[string]string, len(h))
-	for k := range h {
-		out[k] = h.Get(k)
-	}
-	return out
 }
