@@ -450,7 +450,7 @@ func TestRoutesBinFieldsKnown(t *testing.T) {
 		reflect.TypeFor[msgTmpl]():       {"typ", "typeSet", "sender", "text", "custom", "refID"},
 		reflect.TypeFor[Reminder]():      {"Name", "Schedule", "ConversationIDs", "Select", "Type", "Sender", "selectProg", "text", "custom", "maxText"},
 		// What is compiled on first use is not carried.
-		reflect.TypeFor[tmpl]():   {"src", "markup", "t", "lazy", "err"},
+		reflect.TypeFor[tmpl]():   {"src", "markup", "t", "fast", "lazy", "err"},
 		reflect.TypeFor[filter](): {"src", "env", "prog", "lazy", "err"},
 	}
 	for typ, names := range carried {
