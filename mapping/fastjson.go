@@ -2,7 +2,8 @@ package mapping
 
 import (
 	"strconv"
-	"unicode/utf8"
+
+	"github.com/talkjs-bridge/talkjs-bridge/internal/jsonstring"
 )
 
 // This file decodes a webhook body without encoding/json's reflection:
@@ -157,85 +158,12 @@ func (d *fastDecoder) array(depth int) (any, bool) {
 // str decodes a string; the value is a string (an any, to save a
 // conversion at the callers that store it).
 func (d *fastDecoder) str() (any, bool) {
-	d.i++ // "
-	start := d.i
-	ascii := true
-	for d.i < len(d.b) {
-		c := d.b[d.i]
-		switch {
-		case c == '"':
-			s := d.b[start:d.i]
-			d.i++
-			if !ascii && !utf8.Valid(s) {
-				return nil, false
-			}
-			return string(s), true
-		case c == '\\':
-			return d.escaped(start)
-		case c < 0x20:
-			return nil, false
-		case c >= utf8.RuneSelf:
-			ascii = false
-		}
-		d.i++
+	s, next, ok := jsonstring.Read(d.b, d.i)
+	d.i = next
+	if !ok {
+		return nil, false
 	}
-	return nil, false
-}
-
-// escaped finishes a string that has escapes, from its start.
-func (d *fastDecoder) escaped(start int) (any, bool) {
-	buf := make([]byte, 0, d.i-start+16)
-	buf = append(buf, d.b[start:d.i]...)
-	for d.i < len(d.b) {
-		c := d.b[d.i]
-		switch {
-		case c == '"':
-			d.i++
-			if !utf8.Valid(buf) {
-				return nil, false
-			}
-			return string(buf), true
-		case c < 0x20:
-			return nil, false
-		case c != '\\':
-			buf = append(buf, c)
-			d.i++
-			continue
-		}
-		if d.i+1 >= len(d.b) {
-			return nil, false
-		}
-		e := d.b[d.i+1]
-		d.i += 2
-		switch e {
-		case '"', '\\', '/':
-			buf = append(buf, e)
-		case 'b':
-			buf = append(buf, '\b')
-		case 'f':
-			buf = append(buf, '\f')
-		case 'n':
-			buf = append(buf, '\n')
-		case 'r':
-			buf = append(buf, '\r')
-		case 't':
-			buf = append(buf, '\t')
-		case 'u':
-			if d.i+4 > len(d.b) {
-				return nil, false
-			}
-			r, err := strconv.ParseUint(string(d.b[d.i:d.i+4]), 16, 32)
-			if err != nil || r >= 0xD800 && r <= 0xDFFF {
-				// Surrogates (pairs and lone ones) are encoding/json's.
-				return nil, false
-			}
-			d.i += 4
-			buf = utf8.AppendRune(buf, rune(r))
-		default:
-			return nil, false
-		}
-	}
-	return nil, false
+	return string(s), true
 }
 
 // number decodes a number of JSON's grammar as numbers does a json.Number.

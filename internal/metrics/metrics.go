@@ -10,7 +10,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/talkjs-bridge/talkjs-bridge/internal/jsonwrite"
+	"github.com/talkjs-bridge/talkjs-bridge/internal/jsonstring"
 	"github.com/talkjs-bridge/talkjs-bridge/talkjs"
 )
 
@@ -342,7 +342,7 @@ func appendCountLine(b []byte, namespace, function, route string, dims [][]strin
 	b = append(b, `{"_aws":{"Timestamp":`...)
 	b = strconv.AppendInt(b, ts, 10)
 	b = append(b, `,"CloudWatchMetrics":[{"Namespace":`...)
-	b = jsonwrite.AppendString(b, namespace)
+	b = jsonstring.AppendString(b, namespace)
 	b = append(b, `,"Dimensions":`...)
 	if dims == nil {
 		b = append(b, "null"...)
@@ -357,7 +357,7 @@ func appendCountLine(b []byte, namespace, function, route string, dims [][]strin
 				if j > 0 {
 					b = append(b, ',')
 				}
-				b = jsonwrite.AppendString(b, d)
+				b = jsonstring.AppendString(b, d)
 			}
 			b = append(b, ']')
 		}
@@ -369,16 +369,16 @@ func appendCountLine(b []byte, namespace, function, route string, dims [][]strin
 			b = append(b, ',')
 		}
 		b = append(b, `{"Name":`...)
-		b = jsonwrite.AppendString(b, d.Name)
+		b = jsonstring.AppendString(b, d.Name)
 		b = append(b, `,"Unit":`...)
-		b = jsonwrite.AppendString(b, d.Unit)
+		b = jsonstring.AppendString(b, d.Unit)
 		b = append(b, '}')
 	}
 	b = append(b, `]}]},"Function":`...)
-	b = jsonwrite.AppendString(b, function)
+	b = jsonstring.AppendString(b, function)
 	if route != "" {
 		b = append(b, `,"Route":`...)
-		b = jsonwrite.AppendString(b, route)
+		b = jsonstring.AppendString(b, route)
 	}
 	for _, f := range []struct {
 		name string

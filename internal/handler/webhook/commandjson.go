@@ -5,7 +5,7 @@ import (
 	"slices"
 	"strconv"
 
-	"github.com/talkjs-bridge/talkjs-bridge/internal/jsonwrite"
+	"github.com/talkjs-bridge/talkjs-bridge/internal/jsonstring"
 	"github.com/talkjs-bridge/talkjs-bridge/mapping"
 	"github.com/talkjs-bridge/talkjs-bridge/talkjs"
 )
@@ -20,7 +20,7 @@ import (
 // appendCommand appends send as encoding/json writes its queuedCommand.
 func appendCommand(b []byte, send mapping.Send) ([]byte, bool) {
 	b = append(b, `{"conversationId":`...)
-	b = jsonwrite.AppendString(b, send.ConversationID)
+	b = jsonstring.AppendString(b, send.ConversationID)
 	if c := send.Conversation; c != nil {
 		if len(c.Clear) > 0 || len(c.ClearCustom) > 0 {
 			return nil, false
@@ -44,7 +44,7 @@ func appendCommand(b []byte, send mapping.Send) ([]byte, bool) {
 			if i > 0 {
 				b = append(b, ',')
 			}
-			b = jsonwrite.AppendString(b, id)
+			b = jsonstring.AppendString(b, id)
 			b = append(b, ':')
 			f := fields{b: b}
 			f.ptr("name", u.Name)
@@ -66,7 +66,7 @@ func appendCommand(b []byte, send mapping.Send) ([]byte, bool) {
 			if i > 0 {
 				b = append(b, ',')
 			}
-			b = jsonwrite.AppendString(b, id)
+			b = jsonstring.AppendString(b, id)
 			b = append(b, ':')
 			f := fields{b: b}
 			f.str("access", string(p.Access))
@@ -99,11 +99,11 @@ func appendCommand(b []byte, send mapping.Send) ([]byte, bool) {
 				b = append(b, ',')
 			}
 			b = append(b, `{"type":`...)
-			b = jsonwrite.AppendString(b, string(m.Type))
+			b = jsonstring.AppendString(b, string(m.Type))
 			f := fields{b: b, n: 1}
 			f.str("sender", m.Sender)
 			f.key("text")
-			f.b = jsonwrite.AppendString(f.b, m.Text)
+			f.b = jsonstring.AppendString(f.b, m.Text)
 			f.strMap("custom", m.Custom)
 			f.str("referencedMessageId", m.ReferencedMessageID)
 			f.str("idempotencyKey", m.IdempotencyKey)
@@ -127,12 +127,12 @@ func appendResponse(b []byte, v2 bool, status int, h http.Header, body string) [
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = jsonwrite.AppendString(b, k)
+		b = jsonstring.AppendString(b, k)
 		b = append(b, ':')
-		b = jsonwrite.AppendString(b, h.Get(k))
+		b = jsonstring.AppendString(b, h.Get(k))
 	}
 	b = append(b, `},"multiValueHeaders":null,"body":`...)
-	b = jsonwrite.AppendString(b, body)
+	b = jsonstring.AppendString(b, body)
 	if v2 {
 		b = append(b, `,"cookies":null`...)
 	}
@@ -152,9 +152,9 @@ func appendQueued(b []byte, q []queuedSend) []byte {
 			b = append(b, ',')
 		}
 		b = append(b, `{"conversationId":`...)
-		b = jsonwrite.AppendString(b, s.ConversationID)
+		b = jsonstring.AppendString(b, s.ConversationID)
 		b = append(b, `,"queueMessageId":`...)
-		b = jsonwrite.AppendString(b, s.QueueMessageID)
+		b = jsonstring.AppendString(b, s.QueueMessageID)
 		b = append(b, '}')
 	}
 	return append(b, "]}"...)
@@ -181,14 +181,14 @@ func (f *fields) key(k string) {
 func (f *fields) str(k, v string) {
 	if v != "" {
 		f.key(k)
-		f.b = jsonwrite.AppendString(f.b, v)
+		f.b = jsonstring.AppendString(f.b, v)
 	}
 }
 
 func (f *fields) ptr(k string, v *string) {
 	if v != nil {
 		f.key(k)
-		f.b = jsonwrite.AppendString(f.b, *v)
+		f.b = jsonstring.AppendString(f.b, *v)
 	}
 }
 
@@ -202,7 +202,7 @@ func (f *fields) list(k string, v []string) {
 		if i > 0 {
 			f.b = append(f.b, ',')
 		}
-		f.b = jsonwrite.AppendString(f.b, s)
+		f.b = jsonstring.AppendString(f.b, s)
 	}
 	f.b = append(f.b, ']')
 }
@@ -217,9 +217,9 @@ func (f *fields) strMap(k string, m map[string]string) {
 		if i > 0 {
 			f.b = append(f.b, ',')
 		}
-		f.b = jsonwrite.AppendString(f.b, key)
+		f.b = jsonstring.AppendString(f.b, key)
 		f.b = append(f.b, ':')
-		f.b = jsonwrite.AppendString(f.b, m[key])
+		f.b = jsonstring.AppendString(f.b, m[key])
 	}
 	f.b = append(f.b, '}')
 }

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/talkjs-bridge/talkjs-bridge/internal/jsonstring"
 )
 
 // This file decodes an API Gateway or function URL event into gatewayEvent
@@ -340,110 +342,9 @@ func (d *eventDecoder) str() (string, bool) {
 // strBytes reads a string: a slice of the event when it has no escapes,
 // else a new buffer.
 func (d *eventDecoder) strBytes() ([]byte, bool) {
-	if d.i >= len(d.b) || d.b[d.i] != '"' {
-		return nil, false
-	}
-	d.i++
-	start := d.i
-	ascii := true
-	for d.i < len(d.b) {
-		c := d.b[d.i]
-		switch {
-		case c == '"':
-			s := d.b[start:d.i]
-			d.i++
-			if !ascii && !utf8.Valid(s) {
-				return nil, false
-			}
-			return s, true
-		case c == '\\':
-			return d.escaped(start)
-		case c < 0x20:
-			return nil, false
-		case c >= utf8.RuneSelf:
-			ascii = false
-		}
-		d.i++
-	}
-	return nil, false
-}
-
-// escaped finishes a string that has escapes, from its start.
-func (d *eventDecoder) escaped(start int) ([]byte, bool) {
-	buf := make([]byte, 0, d.i-start+64)
-	buf = append(buf, d.b[start:d.i]...)
-	for d.i < len(d.b) {
-		c := d.b[d.i]
-		switch {
-		case c == '"':
-			d.i++
-			if !utf8.Valid(buf) {
-				return nil, false
-			}
-			return buf, true
-		case c < 0x20:
-			return nil, false
-		case c != '\\':
-			// Copy the run up to the next quote or backslash at once.
-			j := d.i + 1
-			for j < len(d.b) && d.b[j] != '"' && d.b[j] != '\\' && d.b[j] >= 0x20 {
-				j++
-			}
-			buf = append(buf, d.b[d.i:j]...)
-			d.i = j
-			continue
-		}
-		if d.i+1 >= len(d.b) {
-			return nil, false
-		}
-		e := d.b[d.i+1]
-		d.i += 2
-		switch e {
-		case '"', '\\', '/':
-			buf = append(buf, e)
-		case 'b':
-			buf = append(buf, '\b')
-		case 'f':
-			buf = append(buf, '\f')
-		case 'n':
-			buf = append(buf, '\n')
-		case 'r':
-			buf = append(buf, '\r')
-		case 't':
-			buf = append(buf, '\t')
-		case 'u':
-			r, ok := d.hex4()
-			if !ok || r >= 0xD800 && r <= 0xDFFF {
-				// Surrogates (pairs and lone ones) are encoding/json's.
-				return nil, false
-			}
-			buf = utf8.AppendRune(buf, r)
-		default:
-			return nil, false
-		}
-	}
-	return nil, false
-}
-
-func (d *eventDecoder) hex4() (rune, bool) {
-	if d.i+4 > len(d.b) {
-		return 0, false
-	}
-	var r rune
-	for _, c := range d.b[d.i : d.i+4] {
-		switch {
-		case c >= '0' && c <= '9':
-			r = r<<4 | rune(c-'0')
-		case c >= 'a' && c <= 'f':
-			r = r<<4 | rune(c-'a'+10)
-		case c >= 'A' && c <= 'F':
-			r = r<<4 | rune(c-'A'+10)
-		default:
-			return 0, false
-		}
-	}
-	d.i += 4
-	return r, true
+	s, next, ok := jsonstring.Read(d.b, d.i)
+	d.i = next
+	return s, ok
 }
 
 // skip consumes one valid JSON value the webhook does not read.

@@ -1,4 +1,4 @@
-package jsonwrite
+package jsonstring
 
 import "unicode/utf8"
 
