@@ -9,6 +9,9 @@ import (
 )
 
 // withSlowPaths runs fn with the fast paths (templates, body decoding) off.
+// slowPathsOnly is package-wide: a test that uses withSlowPaths must not run
+// in parallel with another mapping test, or the other could compare the
+// slow path with itself and pass.
 func withSlowPaths(t testing.TB, fn func()) {
 	t.Helper()
 	slowPathsOnly.Store(true)
@@ -421,5 +424,33 @@ func TestNeedsEscapeTables(t *testing.T) {
 		if got, want := needsClean(s), needsCleanRunes(s); got != want {
 			t.Errorf("needsClean(%q) = %v, want %v", s, got, want)
 		}
+	}
+}
+
+// TestFastRenderCapsTrailingText: text after the last action counts towards
+// maxRendered on the fast path as on text/template's, so both give the same
+// capped string (found in review: the fast path returned 3 bytes more).
+func TestFastRenderCapsTrailingText(t *testing.T) {
+	for _, markup := range []bool{false, true} {
+		t.Run(fmt.Sprintf("markup=%v", markup), func(t *testing.T) {
+			tm, err := compileTemplate(`{{ .payload.x }}TAIL`, markup)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tm.fast == nil {
+				t.Fatal("the template does not take the fast path; the test would compare the slow path with itself")
+			}
+			data := map[string]any{"payload": map[string]any{"x": strings.Repeat("x", maxRendered-1)}}
+			fast, ferr := tm.render(data)
+			var slow string
+			var serr error
+			withSlowPaths(t, func() { slow, serr = tm.render(data) })
+			if fast != slow || (ferr == nil) != (serr == nil) {
+				t.Errorf("fast: %d bytes, %v; slow: %d bytes, %v", len(fast), ferr, len(slow), serr)
+			}
+			if len(fast) > maxRendered {
+				t.Errorf("rendered %d bytes, over the cap of %d", len(fast), maxRendered)
+			}
+		})
 	}
 }

@@ -298,6 +298,9 @@ func (ft *fastTmpl) render(data map[string]any) (string, bool) {
 			return "", false
 		}
 	}
+	if b.Len() > maxRendered { // text after the last action counts too
+		return "", false
+	}
 	return b.String(), true
 }
 
