@@ -56,7 +56,7 @@ func TestFlatHandlerWritesLikeWithAttrs(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			var out [2]bytes.Buffer
 			for i, flat := range []bool{false, true} {
-				inner := slog.NewJSONHandler(&out[i], &slog.HandlerOptions{Level: slog.LevelInfo, ReplaceAttr: lambdacontext.ReplaceAttr})
+				inner := slog.NewJSONHandler(&out[i], &slog.HandlerOptions{Level: slog.LevelInfo, ReplaceAttr: replaceAttr}) // as New builds it
 				h := &handler{inner: inner, secrets: []func() []string{func() []string { return []string{"sk_test_secret", "whsec_1"} }},
 					cold: &coldStart{}, getenv: func(string) string { return "" }, flat: flat}
 				if err := tt.log(tt.ctx, h); err != nil {
